@@ -1,0 +1,1 @@
+"""The training engine: trainer, objectives, events, controls and checkpoints (no Qt)."""

@@ -1,0 +1,1 @@
+"""Turning generator output into files: grids, PNGs with provenance, animations (no Qt)."""
