@@ -62,11 +62,11 @@ def open_dataset(name: str, *, image_size: int | None, channels: int = 0, root: 
     Images come back resized and centre-cropped to ``image_size`` (``None`` keeps the dataset's
     natural size) with ``channels`` channels (0 keeps the dataset's own).
     """
-    from ganstudio.data.torchvision_sets import TORCHVISION_SETS, open_torchvision_set
-
     key = name.strip().lower()
     if key in BUILTIN_DATASETS:
         return BUILTIN_DATASETS[key].open(image_size, channels)
+    from ganstudio.data.torchvision_sets import TORCHVISION_SETS, open_torchvision_set
+
     if key in TORCHVISION_SETS:
         return open_torchvision_set(key, root=root, split=split, download=download,
                                     image_size=image_size, channels=channels, progress=progress)

@@ -1,0 +1,663 @@
+"""The one training loop behind the window, the CLI and (later) ``torchrun`` jobs.
+
+A :class:`Trainer` owns a run: it opens the data, builds G and D for the configured
+architecture and objective, and repeats *steps* — ``d_steps`` discriminator updates followed by
+``g_steps`` generator updates (the tutorial's "one D update then k G updates"). Between steps it
+obeys a :class:`~ganstudio.engine.control.TrainingControl`; every ``log_every`` steps it reports
+averaged metrics, every ``sample_every`` steps a grid from a fixed noise batch, and every
+``checkpoint_every`` steps it saves a checkpoint. Stop always ends with a checkpoint.
+
+Per-step values are accumulated on the device and read back only at report steps, so a GPU
+never waits on the host inside a step.
+
+Run directory layout::
+
+    config.toml        the whole config (re-runnable with ganstudio-train config.toml)
+    metrics.jsonl      one JSON object per report
+    samples/           step-000001000.png grids (and .npz point snapshots for 2-D data)
+    checkpoints/       step-000001000.pt (the newest few)
+    generator.safetensors   generator-only export (EMA weights when enabled)
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import math
+import time
+import traceback
+from contextlib import nullcontext
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from ganstudio.config import RunConfig, resolve_architecture, resolve_d_norm
+from ganstudio.data import open_dataset
+from ganstudio.data.base import ImageDataset, PointDataset, to_uint8_images
+from ganstudio.engine import objectives
+from ganstudio.engine.augment import diff_augment
+from ganstudio.engine.checkpoint import (
+    checkpoint_name,
+    export_generator,
+    latest_checkpoint,
+    load_checkpoint,
+    load_module_state,
+    prune_checkpoints,
+    save_checkpoint,
+)
+from ganstudio.engine.control import LiveSettings, TrainingControl
+from ganstudio.engine.device import describe_device, distributed_rank, resolve_device
+from ganstudio.engine.events import (
+    CheckpointSaved,
+    Event,
+    NullObserver,
+    Observer,
+    PointsReady,
+    SamplesReady,
+    StepMetrics,
+    ThreadedObserver,
+    TrainingFailed,
+    TrainingFinished,
+    TrainingPaused,
+    TrainingResumed,
+    TrainingStarted,
+)
+from ganstudio.engine.files import atomic_write_text
+from ganstudio.errors import CheckpointError, ConfigError, GanStudioError
+from ganstudio.export.grid import make_grid
+from ganstudio.export.png import save_png
+from ganstudio.export.points import render_points
+from ganstudio.models import GeneratorSpec, build_discriminator, build_generator, check_supported
+
+log = logging.getLogger(__name__)
+
+CONFIG_HEADER = (
+    "# GAN Studio run configuration. Re-run it with:\n"
+    "#   ganstudio-train config.toml --out NEW_RUN_DIR\n"
+    "# (the output folder is not stored, so a re-run never overwrites this run)\n\n"
+)
+POINT_SAMPLES = 1000      # points drawn per 2-D snapshot
+HEATMAP_RESOLUTION = 64   # D is evaluated on this many x this many positions
+
+
+def default_run_dir(config: RunConfig, base: Path | str = "runs") -> Path:
+    """``runs/<dataset>-<model>-<YYYYmmdd-HHMMSS>`` (a folder's name for folder datasets)."""
+    name = Path(config.data.name).name or "data"
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    folder = Path(base) / f"{name}-{config.model.architecture}-{stamp}"
+    suffix = 1
+    while folder.exists():
+        suffix += 1
+        folder = Path(base) / f"{name}-{config.model.architecture}-{stamp}-{suffix}"
+    return folder
+
+
+class EMA:
+    """An exponential moving average copy of G (Karras et al.), used for samples."""
+
+    def __init__(self, model: nn.Module, decay: float):
+        self.decay = decay
+        self.model = copy.deepcopy(model).eval().requires_grad_(False)
+        self.updates = 0
+
+    @torch.no_grad()
+    def update(self, model: nn.Module) -> None:
+        self.updates += 1
+        # Warm-up: early on, follow G closely instead of averaging in the random init.
+        decay = min(self.decay, (1 + self.updates) / (10 + self.updates))
+        ema_params = list(self.model.parameters())
+        torch._foreach_lerp_(ema_params, [p.detach() for p in model.parameters()], 1.0 - decay)
+        for ema_buf, buf in zip(self.model.buffers(), model.buffers()):
+            ema_buf.copy_(buf)
+
+    def state_dict(self) -> dict[str, Any]:
+        return self.model.state_dict()
+
+
+@dataclass
+class _Accumulator:
+    """Sums of per-step values kept on the device between reports."""
+
+    sums: torch.Tensor
+    count: int = 0
+
+    FIELDS = ("d_loss", "g_loss", "d_real", "d_fake", "penalty")
+
+
+class Trainer:
+    """Trains one run. Construct, then call :meth:`run` (from any thread)."""
+
+    def __init__(self, config: RunConfig, *, run_dir: Path | str | None = None,
+                 observer: Observer | None = None, control: TrainingControl | None = None,
+                 resume: bool = False, dataset: ImageDataset | PointDataset | None = None,
+                 threaded_observer: bool = True):
+        config.validate()
+        self.config = config
+        self.control = control or TrainingControl()
+        self.rank, self.world_size = distributed_rank()
+        self.is_main = self.rank == 0
+        inner = observer if (observer is not None and self.is_main) else NullObserver()
+        self._threaded = ThreadedObserver(inner) if threaded_observer else None
+        self.observer: Observer = self._threaded or inner
+        self.run_dir = Path(run_dir) if run_dir else default_run_dir(config)
+        self.resume = resume
+        self.dataset = dataset
+        self.step = 0
+        self.elapsed = 0.0
+        self._last_checkpoint: Path | None = None
+        self._metrics_file = None
+        self._set_up = False
+
+    # ----- public API ---------------------------------------------------------------------------
+    def run(self) -> TrainingFinished | TrainingFailed:
+        """Train until ``train.steps`` or a stop; never raises for training errors.
+
+        The final event is returned and also sent to the observer.
+        """
+        try:
+            self._setup()
+            final = self._loop()
+        except Exception as exc:  # everything reaches the user as one clear event
+            final = self._failure(exc)
+        finally:
+            if self._metrics_file is not None:
+                self._metrics_file.close()
+                self._metrics_file = None
+        self._emit(final)
+        if self._threaded is not None:
+            self._threaded.close()
+        return final
+
+    def sample_images(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> np.ndarray:
+        """Generate uint8 images (N, H, W, C) with the sampling generator (EMA when enabled)."""
+        g = self.sampling_generator
+        with torch.inference_mode(), self._autocast():
+            out = g(z.to(self.device), None if labels is None else labels.to(self.device))
+        return to_uint8_images(out.float())
+
+    @property
+    def sampling_generator(self) -> nn.Module:
+        return self.ema.model if self.ema is not None else self.G
+
+    # ----- setup --------------------------------------------------------------------------------
+    def _setup(self) -> None:
+        cfg = self.config
+        if cfg.train.threads:
+            torch.set_num_threads(cfg.train.threads)
+        self.device = resolve_device(cfg.train.device)
+        torch.manual_seed(cfg.train.seed + self.rank)
+        if self.dataset is None:
+            self.dataset = open_dataset(
+                cfg.data.name, image_size=cfg.model.image_size, channels=cfg.data.channels,
+                root=cfg.data.root, split=cfg.data.split, download=cfg.data.download,
+                class_labels=cfg.data.class_labels, cache=cfg.data.cache)
+        info = self.dataset.info
+        self.data_kind = info.kind
+        self.architecture = resolve_architecture(cfg, info.kind)
+        reason = check_supported(self.architecture, info.shape)
+        if reason:
+            raise ConfigError("model.architecture", f"{reason} (dataset {info.name!r} has "
+                              f"shape {'x'.join(map(str, info.shape))})")
+        if info.kind == "points" and cfg.objective.diffaugment:
+            raise ConfigError("objective.diffaugment", "DiffAugment works on images; turn it "
+                              "off for 2-D point datasets")
+        self.num_classes = info.num_classes if cfg.model.conditional else 0
+        if cfg.model.conditional and self.num_classes < 2:
+            raise ConfigError("model.conditional", f"dataset {info.name!r} has no class labels "
+                              "(for image folders, set data.class_labels to use sub-folders)")
+        self.loss = cfg.objective.loss
+        self.output_kind = objectives.OUTPUT_KIND[self.loss]
+        self.spec = GeneratorSpec(self.architecture, cfg.model.nz, tuple(info.shape),
+                                  cfg.model.g_width, self.num_classes)
+        self.G = build_generator(self.spec).to(self.device)
+        self.D = build_discriminator(self.architecture, tuple(info.shape),
+                                     width=cfg.model.d_width, num_classes=self.num_classes,
+                                     norm=resolve_d_norm(cfg),
+                                     spectral_norm=cfg.model.spectral_norm).to(self.device)
+        self.opt_G = torch.optim.Adam(self.G.parameters(), lr=cfg.optim.lr_g,
+                                      betas=(cfg.optim.beta1_g, cfg.optim.beta2_g),
+                                      **self._adam_options())
+        self.opt_D = torch.optim.Adam(self.D.parameters(), lr=cfg.optim.lr_d,
+                                      betas=(cfg.optim.beta1_d, cfg.optim.beta2_d),
+                                      **self._adam_options())
+        self.ema = EMA(self.G, cfg.optim.ema_decay) if cfg.optim.ema else None
+        self.d_steps, self.g_steps = cfg.objective.d_steps, cfg.objective.g_steps
+        self.sampler = self.dataset.sampler(cfg.train.batch_size, seed=cfg.train.seed + self.rank,
+                                            device=self.device)
+        self._make_fixed_inputs()
+        self.acc = _Accumulator(torch.zeros(len(_Accumulator.FIELDS), device=self.device))
+        self._grad_norms = torch.zeros(2, device=self.device)
+        self.use_bf16 = self._resolve_precision()
+        if self.resume:
+            self._restore()
+        if self.is_main:
+            self._prepare_run_dir()
+        self._set_up = True
+
+    def _adam_options(self) -> dict[str, Any]:
+        # The fused CUDA kernel updates every parameter in one launch; on the CPU the default
+        # for-each implementation is already the fastest.
+        return {"fused": True} if self.device.type == "cuda" else {}
+
+    def _resolve_precision(self) -> bool:
+        precision = self.config.train.precision
+        if precision == "fp32":
+            return False
+        if precision == "bf16":
+            return True
+        return self.device.type == "cuda" and torch.cuda.is_bf16_supported()
+
+    def _autocast(self):
+        if not self.use_bf16:
+            return nullcontext()
+        return torch.autocast(self.device.type, dtype=torch.bfloat16)
+
+    def _make_fixed_inputs(self) -> None:
+        """The fixed noise batch every sample grid is drawn from (same seed, same grid)."""
+        cfg = self.config
+        g = torch.Generator().manual_seed(cfg.train.seed + 1_000_003)
+        count = POINT_SAMPLES if self.data_kind == "points" else cfg.train.sample_grid ** 2
+        self.fixed_noise = self._latent(count, generator=g).to(self.device)
+        if self.num_classes:
+            # One class per grid row, so a conditional model's grid reads row by row.
+            rows = torch.arange(count) // max(1, cfg.train.sample_grid)
+            self.fixed_labels = (rows % self.num_classes).to(self.device)
+        else:
+            self.fixed_labels = None
+
+    def _latent(self, count: int, generator: torch.Generator | None = None,
+                device: torch.device | None = None) -> torch.Tensor:
+        shape = (count, self.config.model.nz)
+        device = device or torch.device("cpu")
+        if self.config.model.latent_distribution == "uniform":
+            return torch.rand(shape, generator=generator, device=device).mul_(2).sub_(1)
+        return torch.randn(shape, generator=generator, device=device)
+
+    def _prepare_run_dir(self) -> None:
+        run = self.run_dir
+        (run / "samples").mkdir(parents=True, exist_ok=True)
+        (run / "checkpoints").mkdir(parents=True, exist_ok=True)
+        self.config.save(run / "config.toml", header=CONFIG_HEADER)
+        metrics = run / "metrics.jsonl"
+        if self.resume and metrics.exists():
+            _truncate_metrics(metrics, self.step)
+        elif metrics.exists():
+            metrics.unlink()
+        self._metrics_file = open(metrics, "a", encoding="utf-8")
+
+    # ----- checkpoints --------------------------------------------------------------------------
+    def _restore(self) -> None:
+        path = latest_checkpoint(self.run_dir / "checkpoints")
+        if path is None:
+            raise CheckpointError(f"{self.run_dir}: nothing to resume, no readable checkpoint "
+                                  "in its checkpoints/ folder")
+        state = load_checkpoint(path, map_location=self.device)
+        if GeneratorSpec.from_dict(state["generator_spec"]) != self.spec:
+            raise CheckpointError(f"{path}: the checkpoint's generator "
+                                  f"({state['generator_spec']}) does not match this config "
+                                  f"({self.spec.to_dict()})")
+        load_module_state(self.G, state["G"], "generator", path)
+        load_module_state(self.D, state["D"], "discriminator", path)
+        if self.ema is not None:
+            if state.get("G_ema") is None:
+                self.ema = EMA(self.G, self.config.optim.ema_decay)  # EMA turned on at resume
+            else:
+                load_module_state(self.ema.model, state["G_ema"], "EMA generator", path)
+                self.ema.updates = int(state.get("ema_updates", 0))
+        try:
+            self.opt_G.load_state_dict(state["opt_G"])
+            self.opt_D.load_state_dict(state["opt_D"])
+        except (ValueError, KeyError) as exc:
+            raise CheckpointError(f"{path}: optimiser state does not match the model ({exc})"
+                                  ) from None
+        # Learning rates come from this config, so a resume can change them (like live edits).
+        for group in self.opt_G.param_groups:
+            group["lr"] = self.config.optim.lr_g
+        for group in self.opt_D.param_groups:
+            group["lr"] = self.config.optim.lr_d
+        rng = state["rng"]
+        torch.set_rng_state(rng["torch"].cpu())
+        if self.device.type == "cuda" and rng.get("cuda") is not None:
+            torch.cuda.set_rng_state(rng["cuda"].cpu(), self.device)
+        try:
+            self.sampler.load_state_dict(rng["sampler"])
+        except (ValueError, KeyError) as exc:
+            raise CheckpointError(f"{path}: the dataset differs from the one this run was "
+                                  f"trained on ({exc})") from None
+        self.fixed_noise = state["fixed_noise"].to(self.device)
+        labels = state.get("fixed_labels")
+        self.fixed_labels = None if labels is None else labels.to(self.device)
+        self.acc.sums = state["accumulator"]["sums"].to(self.device)
+        self.acc.count = int(state["accumulator"]["count"])
+        self.step = int(state["step"])
+        self.elapsed = float(state.get("elapsed", 0.0))
+        self._last_checkpoint = path
+        log.info("resumed %s at step %d", self.run_dir, self.step)
+
+    def _checkpoint_state(self) -> dict[str, Any]:
+        info = self.dataset.info
+        return {
+            "step": self.step,
+            "elapsed": self.elapsed,
+            "config": self.config.to_dict(),
+            "generator_spec": self.spec.to_dict(),
+            "data": {"name": info.name, "kind": info.kind, "shape": list(info.shape),
+                     "size": info.size if info.size is not None else -1,
+                     "class_names": list(info.class_names)},
+            "G": self.G.state_dict(),
+            "D": self.D.state_dict(),
+            "G_ema": self.ema.state_dict() if self.ema is not None else None,
+            "ema_updates": self.ema.updates if self.ema is not None else 0,
+            "opt_G": self.opt_G.state_dict(),
+            "opt_D": self.opt_D.state_dict(),
+            "rng": {"torch": torch.get_rng_state(),
+                    "cuda": (torch.cuda.get_rng_state(self.device)
+                             if self.device.type == "cuda" else None),
+                    "sampler": self.sampler.state_dict()},
+            "fixed_noise": self.fixed_noise,
+            "fixed_labels": self.fixed_labels,
+            "accumulator": {"sums": self.acc.sums, "count": self.acc.count},
+            "export_metadata": self._export_metadata(),
+        }
+
+    def save_checkpoint(self) -> Path | None:
+        if not self.is_main:
+            return None
+        folder = self.run_dir / "checkpoints"
+        path = save_checkpoint(folder / checkpoint_name(self.step), self._checkpoint_state())
+        prune_checkpoints(folder, self.config.train.keep_checkpoints)
+        self._last_checkpoint = path
+        self._emit(CheckpointSaved(self.step, path))
+        return path
+
+    def _export_metadata(self) -> dict[str, Any]:
+        info = self.dataset.info
+        return {"step": self.step, "run": str(self.run_dir), "dataset": info.name,
+                "class_names": list(info.class_names), "ema": self.ema is not None,
+                "latent_distribution": self.config.model.latent_distribution,
+                "loss": self.loss}
+
+    def export_generator(self, path: Path | None = None) -> Path | None:
+        if not self.is_main:
+            return None
+        return export_generator(path or self.run_dir / "generator.safetensors",
+                                self.sampling_generator, self.spec, self._export_metadata())
+
+    # ----- the loop -----------------------------------------------------------------------------
+    def _loop(self) -> TrainingFinished:
+        cfg = self.config
+        total = cfg.train.steps
+        info = self.dataset.info
+        self._emit(TrainingStarted(
+            run_dir=self.run_dir, device=str(self.device), device_name=describe_device(self.device),
+            start_step=self.step, total_steps=total, dataset=info.name, dataset_size=info.size,
+            data_kind=info.kind, architecture=self.architecture, output_kind=self.output_kind,
+            speed_notes=tuple(self._speed_notes())))
+        if self.step == 0:
+            self._report_samples()
+        window_start, window_steps = time.perf_counter(), 0
+        reason = "completed"
+        while self.step < total:
+            was_paused_at = time.perf_counter()
+            if not self.control.wait_until_runnable(
+                    on_pause=lambda: self._emit(TrainingPaused(self.step)),
+                    on_resume=lambda: self._emit(TrainingResumed(self.step))):
+                reason = "stopped"
+                break
+            if time.perf_counter() - was_paused_at > 0.05:  # a pause: don't count it as training
+                window_start, window_steps = time.perf_counter(), 0
+            self._apply_live_settings()
+            step_start = time.perf_counter()
+            report = (self.step + 1) % cfg.train.log_every == 0
+            self.train_step(measure_grad_norms=report)
+            self.step += 1
+            window_steps += 1
+            if report or self.control.paused:
+                self._sync()
+            now = time.perf_counter()
+            if report:
+                rate = window_steps * cfg.train.batch_size / max(now - window_start, 1e-9)
+                self._report_metrics(rate)
+                window_start, window_steps = time.perf_counter(), 0
+            if self.step % cfg.train.sample_every == 0:
+                self._report_samples()
+            if self.step % cfg.train.checkpoint_every == 0:
+                self.save_checkpoint()
+            self.elapsed += time.perf_counter() - step_start
+        if self.acc.count:
+            # The run ends between reports: report the partial window, but keep its sums so a
+            # resumed run's next report covers the same steps as an uninterrupted run's.
+            rate = window_steps * cfg.train.batch_size / max(time.perf_counter() - window_start,
+                                                             1e-9)
+            self._report_metrics(rate, keep_window=True)
+        if self.step % cfg.train.sample_every != 0:
+            self._report_samples()
+        checkpoint = self._last_checkpoint
+        if checkpoint is None or not checkpoint.name.endswith(checkpoint_name(self.step)):
+            checkpoint = self.save_checkpoint()
+        self.export_generator()
+        return TrainingFinished(self.step, reason, checkpoint, self.elapsed)
+
+    def _speed_notes(self) -> list[str]:
+        notes = [f"precision: {'bf16 autocast' if self.use_bf16 else 'fp32'}"]
+        if self.device.type == "cuda":
+            notes.append("optimiser: fused Adam")
+        return notes
+
+    def _apply_live_settings(self) -> None:
+        for change in self.control.take_updates():
+            self._apply(change)
+
+    def _apply(self, change: LiveSettings) -> None:
+        if change.lr_g is not None:
+            self.config.optim.lr_g = change.lr_g
+            for group in self.opt_G.param_groups:
+                group["lr"] = change.lr_g
+        if change.lr_d is not None:
+            self.config.optim.lr_d = change.lr_d
+            for group in self.opt_D.param_groups:
+                group["lr"] = change.lr_d
+        if change.d_steps is not None:
+            self.d_steps = self.config.objective.d_steps = change.d_steps
+        if change.g_steps is not None:
+            self.g_steps = self.config.objective.g_steps = change.g_steps
+        log.info("live settings changed at step %d: %s", self.step, change)
+
+    def _sync(self) -> None:
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+
+    # ----- one training step --------------------------------------------------------------------
+    def _fake_labels(self, count: int) -> torch.Tensor | None:
+        if not self.num_classes:
+            return None
+        return torch.randint(self.num_classes, (count,), device=self.device)
+
+    def _augment(self, x: torch.Tensor) -> torch.Tensor:
+        policy = self.config.objective.diffaugment
+        return diff_augment(x, policy) if policy else x
+
+    def train_step(self, measure_grad_norms: bool = False) -> None:
+        """``d_steps`` D updates, then ``g_steps`` G updates; values accumulate on the device."""
+        cfg = self.config
+        batch = cfg.train.batch_size
+        G, D = self.G, self.D
+        G.train()
+        D.train()
+        fake = fake_labels = None
+        for _ in range(self.d_steps):
+            real, real_labels = self.sampler.next()
+            z = self._latent(batch, device=self.device)
+            fake_labels = self._fake_labels(batch)
+            with self._autocast():
+                # G runs with autograd on so the first G update below can reuse this batch,
+                # as the reference DCGAN step does (one G forward per step, not two).
+                fake = G(z, fake_labels)
+            d_loss, d_real, d_fake, penalty = self._discriminator_update(
+                real, real_labels, fake.detach(), fake_labels)
+        grad_norm_d = self._grad_norm(D) if measure_grad_norms else None
+        D.requires_grad_(False)  # G's update needs gradients through D, not for D's weights
+        try:
+            for i in range(self.g_steps):
+                if i > 0:
+                    z = self._latent(batch, device=self.device)
+                    fake_labels = self._fake_labels(batch)
+                    with self._autocast():
+                        fake = G(z, fake_labels)
+                with self._autocast():
+                    g_loss = objectives.generator_loss(
+                        self.loss, D(self._augment(fake), fake_labels).float())
+                self.opt_G.zero_grad(set_to_none=True)
+                g_loss.backward()
+                if measure_grad_norms and i == self.g_steps - 1:
+                    self._grad_norms = torch.stack([grad_norm_d, self._grad_norm(G)])
+                self.opt_G.step()
+                if self.ema is not None:
+                    self.ema.update(G)
+        finally:
+            D.requires_grad_(True)
+        values = torch.stack([d_loss.detach(), g_loss.detach(), d_real, d_fake, penalty.detach()])
+        self.acc.sums += values.float()
+        self.acc.count += 1
+
+    def _discriminator_update(self, real, real_labels, fake, fake_labels):
+        cfg = self.config.objective
+        use_r1 = cfg.r1_gamma > 0
+        if use_r1:
+            real = real.detach().requires_grad_(True)
+        with self._autocast():
+            real_logits = self.D(self._augment(real), real_labels).float()
+            fake_logits = self.D(self._augment(fake), fake_labels).float()
+            loss = objectives.discriminator_loss(self.loss, real_logits, fake_logits)
+        penalty = torch.zeros((), device=self.device)
+        if self.loss == "wgan-gp" and cfg.gp_weight > 0:
+            # The penalty's double backward is kept in fp32: bf16 gradients of gradients are
+            # too coarse for a unit-norm target.
+            penalty = objectives.gradient_penalty(self.D, real, fake, real_labels) * cfg.gp_weight
+        if use_r1:
+            penalty = penalty + objectives.r1_penalty(real_logits, real) * (cfg.r1_gamma / 2)
+        self.opt_D.zero_grad(set_to_none=True)
+        (loss + penalty).backward()
+        self.opt_D.step()
+        return (loss + penalty, objectives.readout(self.loss, real_logits),
+                objectives.readout(self.loss, fake_logits), penalty)
+
+    @staticmethod
+    def _grad_norm(module: nn.Module) -> torch.Tensor:
+        grads = [p.grad for p in module.parameters() if p.grad is not None]
+        if not grads:
+            return torch.zeros(())
+        return torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
+
+    # ----- reports ------------------------------------------------------------------------------
+    def _report_metrics(self, images_per_sec: float, keep_window: bool = False) -> None:
+        count = max(1, self.acc.count)
+        d_loss, g_loss, d_real, d_fake, penalty = (self.acc.sums / count).tolist()
+        grad_d, grad_g = self._grad_norms.tolist()
+        if not keep_window:
+            self.acc.sums.zero_()
+            self.acc.count = 0
+        event = StepMetrics(
+            step=self.step, d_loss=d_loss, g_loss=g_loss, d_real=d_real, d_fake=d_fake,
+            grad_norm_d=grad_d, grad_norm_g=grad_g, penalty=penalty,
+            images_per_sec=images_per_sec, elapsed=self.elapsed,
+            lr_g=self.opt_G.param_groups[0]["lr"], lr_d=self.opt_D.param_groups[0]["lr"],
+            d_steps=self.d_steps, g_steps=self.g_steps)
+        if self._metrics_file is not None:
+            self._metrics_file.write(json.dumps(_finite(event.to_dict())) + "\n")
+            self._metrics_file.flush()
+        self._emit(event)
+
+    def _report_samples(self) -> None:
+        if not self.is_main:
+            return
+        if self.data_kind == "points":
+            self._report_points()
+            return
+        images = self.sample_images(self.fixed_noise, self.fixed_labels)
+        grid = make_grid(images, columns=self.config.train.sample_grid)
+        path = self.run_dir / "samples" / f"step-{self.step:09d}.png"
+        save_png(path, grid, {"run": str(self.run_dir), "step": self.step,
+                              "seed": self.config.train.seed, "kind": "fixed-noise grid",
+                              "source": "ganstudio-train", "ema": self.ema is not None},
+                 compress_level=1)  # fast: sample PNGs are written often, during training
+        self._emit(SamplesReady(self.step, images, grid, path))
+
+    @torch.inference_mode()
+    def _report_points(self) -> None:
+        dataset: PointDataset = self.dataset  # type: ignore[assignment]
+        real = dataset.sample(POINT_SAMPLES, seed=self.config.train.seed)
+        fake = self.sampling_generator(self.fixed_noise, self.fixed_labels).float().cpu().numpy()
+        xmin, xmax, ymin, ymax = dataset.bounds
+        xs = torch.linspace(xmin, xmax, HEATMAP_RESOLUTION)
+        ys = torch.linspace(ymin, ymax, HEATMAP_RESOLUTION)
+        gy, gx = torch.meshgrid(ys, xs, indexing="ij")
+        plane = torch.stack([gx.flatten(), gy.flatten()], dim=1).to(self.device)
+        self.D.eval()
+        logits = self.D(plane, self._fake_labels(len(plane))).float()
+        self.D.train()
+        values = torch.sigmoid(logits) if self.output_kind == "probability" else logits
+        heatmap = values.view(HEATMAP_RESOLUTION, HEATMAP_RESOLUTION).cpu().numpy()
+        image = render_points(real, fake, heatmap, dataset.bounds)
+        path = self.run_dir / "samples" / f"step-{self.step:09d}.png"
+        save_png(path, image, {"run": str(self.run_dir), "step": self.step,
+                               "kind": "2-D snapshot", "source": "ganstudio-train"},
+                 compress_level=1)
+        np.savez_compressed(path.with_suffix(".npz"), real=real, fake=fake, heatmap=heatmap,
+                            bounds=np.array(dataset.bounds))
+        self._emit(PointsReady(self.step, real, fake, heatmap, dataset.bounds, self.output_kind))
+        self._emit(SamplesReady(self.step, image[None], image, path))
+
+    def _emit(self, event: Event) -> None:
+        self.observer.on_event(event)
+
+    def _failure(self, exc: Exception) -> TrainingFailed:
+        details = "".join(traceback.format_exception(exc))
+        if isinstance(exc, GanStudioError):
+            message = str(exc)
+        elif isinstance(exc, torch.cuda.OutOfMemoryError):
+            message = ("The GPU ran out of memory. Try a smaller batch size or image size, or "
+                       "train on the CPU.")
+        else:
+            message = f"Training stopped by an unexpected error: {type(exc).__name__}: {exc}"
+        log.error("training failed at step %d: %s", self.step, message)
+        log.debug("%s", details)
+        return TrainingFailed(self.step, message, details, self._last_checkpoint)
+
+
+def _finite(values: dict[str, Any]) -> dict[str, Any]:
+    """JSON has no NaN/Infinity: write them as null so every line stays standard JSON."""
+    return {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+            for k, v in values.items()}
+
+
+def _truncate_metrics(path: Path, step: int) -> None:
+    """Drop report lines written after ``step`` (a crash after the last checkpoint)."""
+    kept = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            if json.loads(line).get("step", 0) <= step:
+                kept.append(line)
+        except json.JSONDecodeError:
+            continue  # a line torn by a kill mid-write
+    atomic_write_text(path, "".join(k + "\n" for k in kept))
+
+
+def read_metrics(run_dir: Path) -> list[dict[str, Any]]:
+    """Every report in a run's metrics.jsonl (torn lines skipped)."""
+    path = Path(run_dir) / "metrics.jsonl"
+    if not path.exists():
+        return []
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return rows
