@@ -14,9 +14,12 @@ import queue
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from ganstudio.engine.sampling import GeneratorSource
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +85,15 @@ class PointsReady:
 
 
 @dataclass(frozen=True)
+class GeneratorSnapshot:
+    """A detached copy of the sampling generator (EMA when enabled), sent at sample steps when
+    the trainer is asked for snapshots; the latent explorer renders from it."""
+
+    step: int
+    source: "GeneratorSource" = field(repr=False)
+
+
+@dataclass(frozen=True)
 class CheckpointSaved:
     step: int
     path: Path
@@ -113,8 +125,8 @@ class TrainingFailed:
     checkpoint: Path | None  # the last good checkpoint, untouched
 
 
-Event = (TrainingStarted | StepMetrics | SamplesReady | PointsReady | CheckpointSaved
-         | TrainingPaused | TrainingResumed | TrainingFinished | TrainingFailed)
+Event = (TrainingStarted | StepMetrics | SamplesReady | PointsReady | GeneratorSnapshot
+         | CheckpointSaved | TrainingPaused | TrainingResumed | TrainingFinished | TrainingFailed)
 
 _FINAL = (TrainingFinished, TrainingFailed)
 
@@ -149,7 +161,7 @@ class ThreadedObserver:
     events (started, checkpoint, finished, failed) are always delivered in order.
     """
 
-    _DROPPABLE = (StepMetrics, SamplesReady, PointsReady)
+    _DROPPABLE = (StepMetrics, SamplesReady, PointsReady, GeneratorSnapshot)
 
     def __init__(self, inner: Observer, max_backlog: int = 256):
         self.inner = inner

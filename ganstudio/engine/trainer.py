@@ -56,6 +56,7 @@ from ganstudio.engine.device import describe_device, distributed_rank, resolve_d
 from ganstudio.engine.events import (
     CheckpointSaved,
     Event,
+    GeneratorSnapshot,
     NullObserver,
     Observer,
     PointsReady,
@@ -69,6 +70,7 @@ from ganstudio.engine.events import (
     TrainingStarted,
 )
 from ganstudio.engine.files import atomic_write_text
+from ganstudio.engine.sampling import GeneratorSource
 from ganstudio.errors import CheckpointError, ConfigError, GanStudioError
 from ganstudio.export.grid import make_grid
 from ganstudio.export.png import save_png
@@ -136,7 +138,7 @@ class Trainer:
     def __init__(self, config: RunConfig, *, run_dir: Path | str | None = None,
                  observer: Observer | None = None, control: TrainingControl | None = None,
                  resume: bool = False, dataset: ImageDataset | PointDataset | None = None,
-                 threaded_observer: bool = True):
+                 threaded_observer: bool = True, generator_snapshots: bool = False):
         config.validate()
         self.config = config
         self.control = control or TrainingControl()
@@ -148,6 +150,7 @@ class Trainer:
         self.run_dir = Path(run_dir) if run_dir else default_run_dir(config)
         self.resume = resume
         self.dataset = dataset
+        self.generator_snapshots = generator_snapshots
         self.step = 0
         self.elapsed = 0.0
         self._last_checkpoint: Path | None = None
@@ -577,6 +580,11 @@ class Trainer:
     def _report_samples(self) -> None:
         if not self.is_main:
             return
+        if self.generator_snapshots:
+            label = f"training run, step {self.step}" + (" (EMA)" if self.ema is not None else "")
+            self._emit(GeneratorSnapshot(self.step, GeneratorSource.from_module(
+                self.sampling_generator, self.spec, step=self.step, label=label,
+                metadata=self._export_metadata())))
         if self.data_kind == "points":
             self._report_points()
             return

@@ -254,3 +254,21 @@ def test_checkpoint_holds_everything_needed_to_continue(tmp_path):
         assert state[key] is not None, key
     assert isinstance(state["rng"]["torch"], torch.Tensor)
     assert set(state["rng"]["sampler"]) == {"generator", "epoch", "position", "order"}
+
+
+def test_generator_snapshots_are_detached_copies_that_reproduce_the_samples(tmp_path):
+    from ganstudio.engine.events import GeneratorSnapshot
+    from ganstudio.engine.sampling import render
+
+    observer = CollectingObserver()
+    trainer = Trainer(make_tiny_config(**{"optim.ema": True}), run_dir=tmp_path,
+                      observer=observer, generator_snapshots=True)
+    trainer.run()
+    snaps = observer.of_type(GeneratorSnapshot)
+    assert [s.step for s in snaps] == [0, 3, 6]
+    last = snaps[-1].source
+    assert "EMA" in last.label and last.metadata["ema"] is True
+    images = render(last.build(), trainer.fixed_noise)
+    np.testing.assert_array_equal(images, observer.of_type(SamplesReady)[-1].images)
+    first = snaps[0].source.state["main.0.weight"]
+    assert not np.array_equal(first, last.state["main.0.weight"])  # not a live view
