@@ -120,12 +120,32 @@ class TrainConfig:
     threads: int = _field(0, "CPU threads for torch (0 keeps torch's choice).", min=0, max=1024)
 
 
+@dataclass
+class HealthConfig:
+    enabled: bool = _field(True, "Watch for NaN/Inf, exploding gradients, an overpowering "
+                           "discriminator and mode collapse.")
+    auto_pause: bool = _field(True, "Pause training when an alarm fires.")
+    grad_norm_factor: float = _field(50.0, "Exploding gradients: a norm this many times its "
+                                     "recent median.", min=1.5, max=1e9)
+    grad_norm_floor: float = _field(100.0, "Exploding gradients: never alarm below this norm.",
+                                    min=0, max=1e12)
+    d_real_high: float = _field(0.99, "D overpowering: D(x) at or above this...", min=0.5,
+                                max=1.0)
+    d_fake_low: float = _field(0.01, "...and D(G(z)) at or below this...", min=0.0, max=0.5)
+    overpower_reports: int = _field(20, "...for this many reports in a row.", min=1,
+                                    max=1_000_000)
+    collapse_ratio: float = _field(0.25, "Mode collapse: sample diversity below this fraction "
+                                   "of real data's (after having been above twice that).",
+                                   min=0.0, max=1.0)
+
+
 SECTIONS: dict[str, type] = {
     "data": DataConfig,
     "model": ModelConfig,
     "objective": ObjectiveConfig,
     "optim": OptimConfig,
     "train": TrainConfig,
+    "health": HealthConfig,
 }
 
 
@@ -136,6 +156,7 @@ class RunConfig:
     objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    health: HealthConfig = field(default_factory=HealthConfig)
 
     # ----- conversion -------------------------------------------------------------------------
     def to_dict(self) -> dict[str, dict[str, Any]]:
