@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # GAN Studio developer entry point: set up (idempotently), then launch the app or run the tests.
 #
-#   packaging/dev.sh app [ARGS...]    set up, then open GAN Studio on the built-in dataset
+#   packaging/dev.sh app [ARGS...]    set up, then open the GAN Studio window (ARGS go to it)
 #   packaging/dev.sh test [PYTEST...] set up, then run the whole test suite
 #   packaging/dev.sh setup            only set up
 #
@@ -75,7 +75,7 @@ case "$cmd" in
     setup) setup ;;
     app)
         setup
-        exec "$VENV/bin/ganstudio-train" --dataset shapes --steps 600 --log-every 20 "$@"
+        exec "$VENV/bin/ganstudio" "$@"
         ;;
     test)
         setup

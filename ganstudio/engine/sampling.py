@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from ganstudio.data.base import to_uint8_images
@@ -57,6 +58,13 @@ class GeneratorSource:
         load_module_state(generator, tensors, "generator", self.label)
         return generator.to(device).eval()
 
+    def build_for_inference(self, device: str | torch.device = "cpu") -> nn.Module:
+        """Like :meth:`build`, rearranged for fast small-batch rendering (see
+        :func:`optimize_for_inference`): the same function up to float rounding. What the
+        latent explorer and image exports render with; it cannot be trained.
+        """
+        return optimize_for_inference(self.build(device))
+
     @classmethod
     def open(cls, path: Path | str) -> "GeneratorSource":
         """Open a run folder, a checkpoint (.pt) or a generator export (.safetensors)."""
@@ -84,6 +92,119 @@ class GeneratorSource:
         meta.setdefault("source", str(path))
         return cls.from_module(loaded.generator, loaded.spec, step=int(meta.get("step", 0)),
                                label=path.name, metadata=meta)
+
+
+_FOLDABLE = (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)
+
+
+def optimize_for_inference(module: nn.Module) -> nn.Module:
+    """Fold BatchNorm into the preceding layers and swap transposed convs for
+    :class:`GemmConvTranspose2d`, in place; returns ``module`` in eval mode.
+
+    Measured on a 2-core AVX2 CPU, a DCGAN-64 generator at batch 1 goes from ~20 ms to ~5 ms:
+    oneDNN's transposed convolution is slow on the small, channel-heavy early layers.
+    """
+    fold_batchnorm(module)
+    for parent in list(module.modules()):
+        for name, child in list(parent.named_children()):
+            if GemmConvTranspose2d.supports(child):
+                setattr(parent, name, GemmConvTranspose2d(child))
+    return module.eval()
+
+
+class GemmConvTranspose2d(nn.Module):
+    """An eval-only ``ConvTranspose2d`` that runs small inputs as one GEMM plus col2im.
+
+    A transposed convolution scatters ``weight^T @ x`` (one column per input pixel) into the
+    output; ``F.fold`` is exactly that scatter-add. For inputs of up to :attr:`GEMM_MAX_PIXELS`
+    pixels this is several times faster than the library kernel on CPUs; larger inputs use
+    the library kernel, which wins there.
+    """
+
+    GEMM_MAX_PIXELS = 64
+
+    def __init__(self, conv: nn.ConvTranspose2d):
+        super().__init__()
+        cin, cout, kh, kw = conv.weight.shape
+        self.weight = nn.Parameter(conv.weight.detach().clone(), requires_grad=False)
+        self.bias = None if conv.bias is None else nn.Parameter(conv.bias.detach().clone(),
+                                                                requires_grad=False)
+        # (Cout*kh*kw, Cin), rows ordered as F.fold expects its channel dimension.
+        self.register_buffer("columns", self.weight.permute(1, 2, 3, 0).reshape(
+            cout * kh * kw, cin).contiguous(), persistent=False)
+        self.kernel_size, self.stride, self.padding = (kh, kw), conv.stride, conv.padding
+        self.dilation = conv.dilation
+
+    @staticmethod
+    def supports(layer: nn.Module) -> bool:
+        return (type(layer) is nn.ConvTranspose2d and layer.groups == 1
+                and tuple(layer.output_padding) == (0, 0) and layer.padding_mode == "zeros"
+                and not nn.utils.parametrize.is_parametrized(layer))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, c, h, w = x.shape
+        if h * w > self.GEMM_MAX_PIXELS:
+            return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding,
+                                      dilation=self.dilation)
+        (kh, kw), (sh, sw), (ph, pw), (dh, dw) = (self.kernel_size, self.stride, self.padding,
+                                                  self.dilation)
+        out_size = ((h - 1) * sh - 2 * ph + dh * (kh - 1) + 1,
+                    (w - 1) * sw - 2 * pw + dw * (kw - 1) + 1)
+        cols = torch.matmul(self.columns, x.reshape(n, c, h * w))
+        out = F.fold(cols, out_size, self.kernel_size, dilation=self.dilation,
+                     padding=self.padding, stride=self.stride)
+        if self.bias is not None:
+            out = out + self.bias.view(1, -1, 1, 1)
+        return out
+
+
+def fold_batchnorm(module: nn.Module) -> nn.Module:
+    """Fold each eval-mode ``BatchNorm`` into the conv/linear layer right before it, in place.
+
+    In eval mode BatchNorm is the per-channel affine map ``y = (x - mean) / sqrt(var + eps) *
+    gamma + beta``, so it can be merged into the preceding layer's weights and bias. Only
+    ``nn.Sequential`` neighbours are folded (that is how our generators are built); the
+    BatchNorm is replaced by ``nn.Identity`` so state-dict keys of other layers stay put.
+    Returns ``module`` (in eval mode) for chaining.
+    """
+    module.eval()
+    for sequential in [m for m in module.modules() if isinstance(m, nn.Sequential)]:
+        names = list(sequential._modules)
+        for before, after in zip(names, names[1:]):
+            layer, norm = sequential._modules[before], sequential._modules[after]
+            if _fold_pair(layer, norm):
+                sequential._modules[after] = nn.Identity()
+    return module
+
+
+@torch.no_grad()
+def _fold_pair(layer: nn.Module | None, norm: nn.Module | None) -> bool:
+    if not isinstance(layer, _FOLDABLE) or not isinstance(norm, (nn.BatchNorm1d, nn.BatchNorm2d)):
+        return False
+    if norm.running_mean is None or norm.running_var is None or getattr(layer, "groups", 1) != 1:
+        return False
+    if nn.utils.parametrize.is_parametrized(layer):
+        return False
+    # float64 for the arithmetic so the folded weights are as exact as float32 allows.
+    scale = (norm.running_var.double() + norm.eps).rsqrt()
+    shift = -norm.running_mean.double() * scale
+    if norm.weight is not None:
+        scale = scale * norm.weight.double()
+        shift = shift * norm.weight.double()
+    if norm.bias is not None:
+        shift = shift + norm.bias.double()
+    weight = layer.weight.double()
+    # Output channels are dim 1 of a transposed conv's weight (in, out, kH, kW), else dim 0.
+    out_dim = 1 if isinstance(layer, nn.ConvTranspose2d) else 0
+    view = [1] * weight.dim()
+    view[out_dim] = -1
+    layer.weight.copy_((weight * scale.view(view)).to(layer.weight.dtype))
+    bias = shift if layer.bias is None else layer.bias.double() * scale + shift
+    if layer.bias is None:
+        layer.bias = nn.Parameter(bias.to(layer.weight.dtype), requires_grad=False)
+    else:
+        layer.bias.copy_(bias.to(layer.bias.dtype))
+    return True
 
 
 def latent_batch(nz: int, seeds: list[int] | range, distribution: str = "normal") -> torch.Tensor:

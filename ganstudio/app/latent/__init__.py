@@ -1,0 +1,1 @@
+"""The latent explorer: preview, sliders, variations and exports for one generator."""
