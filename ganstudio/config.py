@@ -27,6 +27,7 @@ D_NORMS = ("auto", "batch", "instance", "layer", "none")
 LATENT_DISTRIBUTIONS = ("normal", "uniform")
 PRECISIONS = ("auto", "fp32", "bf16")
 SPEED_MODES = ("auto", "off")
+LAYOUT_MODES = ("auto", "on", "off")
 SPLITS = ("auto", "train", "test", "all")
 DIFFAUGMENT_POLICIES = ("color", "translation", "cutout")
 
@@ -42,7 +43,7 @@ def _field(default: Any, help: str, *, min: float | None = None, max: float | No
 
 @dataclass
 class DataConfig:
-    name: str = _field("shapes", "Dataset: a built-in name (see --list-datasets), a torchvision "
+    name: str = _field("glyphs", "Dataset: a built-in name (see --list-datasets), a torchvision "
                        "set (mnist, fashion-mnist, cifar10) or a folder of images.")
     root: str = _field("", "Folder holding the files of a torchvision set (MNIST, CIFAR-10...).")
     download: bool = _field(False, "Download a torchvision set into root if its files are missing.")
@@ -63,9 +64,13 @@ class ModelConfig:
     latent_distribution: str = _field("normal", "Distribution of the latent vector z "
                                       "(the tutorial used uniform in [-1, 1]).",
                                       choices=LATENT_DISTRIBUTIONS)
-    g_width: int = _field(64, "Generator width (ngf for dcgan, hidden units / 4 for mlp).",
+    # Width 32 (not the paper's 64) trains about 4x faster, so the built-in datasets show
+    # recognisable results within a minute on a 2-core CPU; raise it for large real datasets.
+    g_width: int = _field(32, "Generator width (ngf for dcgan, hidden units / 4 for mlp; the "
+                          "DCGAN paper used 64).",
                           min=1, max=4096)
-    d_width: int = _field(64, "Discriminator width (ndf for dcgan, hidden units / 4 for mlp).",
+    d_width: int = _field(32, "Discriminator width (ndf for dcgan, hidden units / 4 for mlp; "
+                          "the DCGAN paper used 64).",
                           min=1, max=4096)
     conditional: bool = _field(False, "Class-conditional G (label embedding) and projection D.")
     spectral_norm: bool = _field(False, "Spectral normalisation on the discriminator's layers.")
@@ -103,11 +108,11 @@ class OptimConfig:
 class TrainConfig:
     steps: int = _field(2000, "Training steps (one step = d_steps D updates + g_steps G "
                         "updates).", min=1, max=1_000_000_000)
-    batch_size: int = _field(64, "Images per batch.", min=1, max=65536)
+    batch_size: int = _field(32, "Images per batch (the tutorial used 32).", min=1, max=65536)
     seed: int = _field(0, "Random seed (same seed, same run on the CPU).", min=0, max=2**63 - 1)
     device: str = _field("auto", "auto, cpu, cuda, cuda:N or mps.", kind="device")
     log_every: int = _field(10, "Report losses every N steps.", min=1, max=1_000_000)
-    sample_every: int = _field(200, "Save a grid of samples every N steps.", min=1,
+    sample_every: int = _field(100, "Save a grid of samples every N steps.", min=1,
                                max=1_000_000_000)
     sample_grid: int = _field(8, "Sample grid side (8 gives 8x8 images).", min=1, max=32)
     checkpoint_every: int = _field(1000, "Save a checkpoint every N steps.", min=1,
@@ -117,7 +122,12 @@ class TrainConfig:
                             choices=PRECISIONS)
     cuda_graph: str = _field("auto", "Capture the whole step as a CUDA graph when possible.",
                              choices=SPEED_MODES)
-    threads: int = _field(0, "CPU threads for torch (0 keeps torch's choice).", min=0, max=1024)
+    threads: int = _field(0, "CPU threads for torch (0 keeps torch's choice: one per core).",
+                          min=0, max=1024)
+    channels_last: str = _field("auto", "Channels-last memory layout for convolutional models "
+                                "(faster convolutions with cuDNN and oneDNN): auto uses it for "
+                                "DCGAN on CUDA and the CPU, on forces it, off keeps NCHW.",
+                                choices=LAYOUT_MODES)
 
 
 @dataclass
@@ -138,6 +148,15 @@ class HealthConfig:
                                    "of real data's (after having been above twice that).",
                                    min=0.0, max=1.0)
 
+
+# What a resumed run may change: everything else defines the model, the data or the update.
+RESUMABLE_CHANGES = frozenset({
+    "train.steps", "train.device", "train.sample_every", "train.log_every",
+    "train.checkpoint_every", "train.keep_checkpoints", "train.threads", "optim.lr_g",
+    "optim.lr_d", "objective.d_steps", "objective.g_steps", "data.root", "train.precision",
+    "train.cuda_graph", "train.channels_last"} | {f"health.{name}" for name in (
+        "enabled", "auto_pause", "grad_norm_factor", "grad_norm_floor", "d_real_high",
+        "d_fake_low", "overpower_reports", "collapse_ratio")})
 
 SECTIONS: dict[str, type] = {
     "data": DataConfig,

@@ -25,7 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ganstudio",
         description="GAN Studio: train, watch and explore generative adversarial networks.",
-        epilog="With no argument the window opens ready to train on the built-in 'shapes' "
+        epilog="With no argument the window opens ready to train on the built-in 'glyphs' "
                "dataset. Qt options (e.g. -platform offscreen) are passed on to Qt.")
     parser.add_argument("path", nargs="?", type=Path,
                         help="a run folder to open (and resume), a checkpoint (.pt) or "

@@ -45,8 +45,13 @@ from ganstudio.app.images import ImageView, qimage_from_array
 from ganstudio.app.resources import icon
 from ganstudio.app.tasks import TaskHandle, TaskRunner
 from ganstudio.app.theme import ERROR_COLOUR
-from ganstudio.cli.train import RESUMABLE_CHANGES
-from ganstudio.config import RunConfig, field_spec, iter_fields, resolve_architecture
+from ganstudio.config import (
+    RESUMABLE_CHANGES,
+    RunConfig,
+    field_spec,
+    iter_fields,
+    resolve_architecture,
+)
 from ganstudio.engine.control import LiveSettings
 from ganstudio.errors import ConfigError
 
@@ -61,8 +66,6 @@ TORCHVISION_FIELDS = ("data.root", "data.split", "data.download")
 FOLDER_FIELDS = ("data.class_labels", "data.cache")
 # What may change while a run trains (TrainingControl.update) ...
 LIVE_FIELDS = ("optim.lr_g", "optim.lr_d", "objective.d_steps", "objective.g_steps")
-# ... and what may differ from a run's own config when resuming it (the CLI's rule).
-RESUMABLE_FIELDS = frozenset(RESUMABLE_CHANGES)
 POINT_DATASETS_BEFORE_LOAD = ("ring", "grid", "spiral")
 SECTION_TITLES = {"data": "Data", "model": "Model", "objective": "Objective",
                   "optim": "Optimiser", "train": "Training"}
@@ -120,7 +123,7 @@ class DatasetChooser(FieldEditor):
             combo.addItem(f"{choice.name}{suffix}", choice.name)
             combo.setItemData(combo.count() - 1, choice.description, Qt.ItemDataRole.ToolTipRole)
         combo.blockSignals(False)
-        self.set_value(current or "shapes")
+        self.set_value(current or field_spec("data.name").default)
 
     def _add_header(self, text: str) -> None:
         combo = self.combo
@@ -189,6 +192,8 @@ class RunPanel(QWidget):
         self._preview_request = None
         self._previews = TaskRunner("ganstudio-dataset", 1, self)
         self._loading_config = False
+        self._edited_by_person: set[str] = set()   # fields typed/picked by hand
+        self._recommended: dict[str, Any] = {}     # values the current dataset filled in
         self._live_timer = QTimer(self)
         self._live_timer.setSingleShot(True)
         self._live_timer.setInterval(400)
@@ -385,6 +390,7 @@ class RunPanel(QWidget):
 
     def set_config(self, config: RunConfig) -> None:
         """Show ``config`` in the inputs (replacing what they held)."""
+        self._recommended = {}  # a whole config's values are deliberate, not suggestions
         self._loading_config = True
         try:
             for path, editor in self._editors.items():
@@ -433,7 +439,7 @@ class RunPanel(QWidget):
             if mode == MODE_TRAINING:
                 enabled = path in LIVE_FIELDS
             elif mode == MODE_RESUME:
-                enabled = path in RESUMABLE_FIELDS
+                enabled = path in RESUMABLE_CHANGES
             else:
                 enabled = True
             editor.setEnabled(enabled)
@@ -481,6 +487,7 @@ class RunPanel(QWidget):
     def _on_field_edited(self, path: str) -> None:
         if self._loading_config:
             return
+        self._edited_by_person.add(path)
         if path in ("model.image_size", "data.channels", "data.root", "data.split",
                     "data.class_labels", "data.cache", "data.download"):
             self._after_data_change()
@@ -491,7 +498,25 @@ class RunPanel(QWidget):
 
     def _on_dataset_changed(self) -> None:
         if not self._loading_config:
+            self._apply_recommended_settings()
             self._after_data_change()
+
+    def _apply_recommended_settings(self) -> None:
+        """Fill in what suits the new dataset (e.g. big batches for 2-D toys) and put back the
+        defaults the previous dataset's suggestions replaced, never touching hand-made values."""
+        from ganstudio.data import recommended_settings
+
+        wanted = recommended_settings(self.dataset.value())
+        defaults = RunConfig()
+        self._loading_config = True
+        try:
+            for path in set(self._recommended) | set(wanted):
+                if path in self._edited_by_person or path not in self._editors:
+                    continue
+                self._editors[path].set_value(wanted.get(path, defaults.get(path)))
+        finally:
+            self._loading_config = False
+        self._recommended = {p: v for p, v in wanted.items() if p not in self._edited_by_person}
 
     def _after_data_change(self) -> None:
         name = self.dataset.value()
@@ -739,5 +764,5 @@ class RunPanel(QWidget):
         return "\n".join(lines)
 
 
-__all__ = ["RunPanel", "DatasetChooser", "MAIN_FIELDS", "LIVE_FIELDS", "RESUMABLE_FIELDS",
+__all__ = ["RunPanel", "DatasetChooser", "MAIN_FIELDS", "LIVE_FIELDS", "RESUMABLE_CHANGES",
            "MODE_NEW", "MODE_RESUME", "MODE_TRAINING", "object_name_for"]

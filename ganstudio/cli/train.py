@@ -2,7 +2,7 @@
 
 Examples::
 
-    ganstudio-train                                   # built-in 'shapes', DCGAN, CPU or CUDA
+    ganstudio-train                                   # built-in 'glyphs', DCGAN, CPU or CUDA
     ganstudio-train --dataset ring --steps 3000       # a 2-D toy with the MLP GAN
     ganstudio-train --dataset ~/photos --image-size 64 --out runs/photos
     ganstudio-train runs/photos/config.toml --out runs/photos-again
@@ -22,7 +22,7 @@ import threading
 from pathlib import Path
 from typing import Sequence
 
-from ganstudio.config import RunConfig, describe_range, field_spec
+from ganstudio.config import RESUMABLE_CHANGES, RunConfig, describe_range, field_spec
 from ganstudio.errors import ConfigError, GanStudioError
 
 log = logging.getLogger("ganstudio.cli")
@@ -47,12 +47,6 @@ FLAGS: dict[str, str] = {
     "--d-steps": "objective.d_steps",
 }
 FIELD_FLAGS = {path: flag for flag, path in FLAGS.items()}
-
-# On --resume only these may differ from the run's own config: everything else defines the model.
-RESUMABLE_CHANGES = {"train.steps", "train.device", "train.sample_every", "train.log_every",
-                     "train.checkpoint_every", "train.keep_checkpoints", "train.threads",
-                     "optim.lr_g", "optim.lr_d", "objective.d_steps", "objective.g_steps",
-                     "data.root", "train.precision", "train.cuda_graph"}
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -146,14 +140,31 @@ def resolve_run(args: argparse.Namespace) -> tuple[RunConfig, Path | None, bool]
         return config, args.resume, True
 
     config = RunConfig.from_toml(args.config) if args.config else RunConfig()
+    chosen = set(overrides) | (_keys_in_file(args.config) if args.config else set())
     for key, value in overrides.items():
         config.set(key, value)
+    # Settings that suit the chosen dataset (e.g. big batches for 2-D toys) fill in whatever the
+    # person did not choose in the file or on the command line.
+    from ganstudio.data import recommended_settings
+
+    for key, value in recommended_settings(config.data.name).items():
+        if key not in chosen:
+            config.set(key, value)
     config.validate()
     if args.out is not None and (args.out / "checkpoints").is_dir() and any(
             (args.out / "checkpoints").iterdir()):
         raise GanStudioError(f"{args.out} already holds a run; continue it with --resume "
                              f"{args.out}, or choose another --out")
     return config, args.out, False
+
+
+def _keys_in_file(path: Path) -> set[str]:
+    import tomllib
+
+    with open(path, "rb") as handle:
+        data = tomllib.load(handle)
+    return {f"{section}.{key}" for section, values in data.items() if isinstance(values, dict)
+            for key in values}
 
 
 def _config_of_run(run_dir: Path) -> RunConfig:

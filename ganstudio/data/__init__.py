@@ -21,7 +21,7 @@ from ganstudio.errors import DatasetError
 
 __all__ = [
     "BatchSampler", "Dataset", "DatasetInfo", "ImageDataset", "PointDataset", "DEFAULT_DATASET",
-    "DatasetChoice", "list_datasets", "open_dataset", "dataset_kind",
+    "DatasetChoice", "list_datasets", "open_dataset", "dataset_kind", "recommended_settings",
 ]
 
 
@@ -45,6 +45,12 @@ def list_datasets() -> list[DatasetChoice]:
     rows.append(DatasetChoice("PATH", "folder", "image",
                               "any folder of PNG/JPEG/WebP/BMP/GIF images (searched recursively)"))
     return rows
+
+
+def recommended_settings(name: str) -> dict[str, object]:
+    """Config values (dotted keys) that suit dataset ``name`` better than the defaults."""
+    builtin = BUILTIN_DATASETS.get(name.strip().lower())
+    return dict(builtin.recommended) if builtin else {}
 
 
 def dataset_kind(name: str) -> str:

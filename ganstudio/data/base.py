@@ -132,20 +132,39 @@ class ImageDataset:
         return self.images[idx].permute(0, 2, 3, 1).contiguous().numpy()
 
 
+# A dataset stays resident on a GPU when it takes at most this share of the free memory: the
+# rest is for the models, their activations and the optimiser state.
+RESIDENT_SHARE = 0.5
+
+
+def fits_on_device(nbytes: int, device: torch.device) -> bool:
+    """Whether ``nbytes`` of dataset can live on ``device`` (always, off CUDA)."""
+    if device.type != "cuda":
+        return True
+    free, _total = torch.cuda.mem_get_info(device)
+    return nbytes <= free * RESIDENT_SHARE
+
+
 class ImageBatchSampler:
     """Shuffled epochs over an :class:`ImageDataset`, drawn on ``device``.
 
-    The uint8 images are copied to ``device`` once (the GPU fast path keeps the whole dataset
-    resident); each batch is an index gather plus normalisation, with no host round trip.
-    When the dataset is smaller than a batch, indices wrap across epochs.
+    The uint8 images are copied to ``device`` once when they fit (the GPU fast path keeps the
+    whole dataset resident); each batch is then an index gather plus normalisation, with no host
+    round trip. A dataset too large for the GPU stays in host memory (``resident`` is False):
+    each batch is gathered there and copied over as uint8. When the dataset is smaller than a
+    batch, indices wrap across epochs.
     """
 
     def __init__(self, dataset: ImageDataset, batch_size: int, *, seed: int,
-                 device: torch.device):
+                 device: torch.device, resident: bool | None = None):
         self.batch_size = batch_size
         self.device = device
-        self.images = dataset.images.to(device)
-        self.labels = None if dataset.labels is None else dataset.labels.to(device)
+        nbytes = dataset.images.numel() + (0 if dataset.labels is None
+                                           else dataset.labels.numel() * 8)
+        self.resident = fits_on_device(nbytes, device) if resident is None else resident
+        where = device if self.resident else torch.device("cpu")
+        self.images = dataset.images.to(where)
+        self.labels = None if dataset.labels is None else dataset.labels.to(where)
         self.count = len(dataset.images)
         # Index order comes from a CPU generator: identical on every device, cheap to save.
         self.generator = torch.Generator().manual_seed(seed)
@@ -170,10 +189,24 @@ class ImageBatchSampler:
         return parts[0] if len(parts) == 1 else torch.cat(parts)
 
     def next(self) -> tuple[torch.Tensor, torch.Tensor | None]:
-        idx = self.next_indices().to(self.device, non_blocking=True)
+        if not self.resident:
+            images, labels = self.host_batch(self.next_indices())
+            return (normalize_uint8(images.to(self.device, non_blocking=True)),
+                    None if labels is None else labels.to(self.device, non_blocking=True))
+        return self.gather(self.next_indices().to(self.device, non_blocking=True))
+
+    def gather(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The normalised batch at device indices ``idx`` of a resident dataset: device work
+        only, no host synchronisation, so a CUDA graph can capture it."""
         x = normalize_uint8(self.images.index_select(0, idx))
         y = None if self.labels is None else self.labels.index_select(0, idx)
         return x, y
+
+    def host_batch(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The uint8 images (and labels) at ``idx`` of a dataset kept in host memory."""
+        images = self.images.index_select(0, idx)
+        labels = None if self.labels is None else self.labels.index_select(0, idx)
+        return images, labels
 
     def state_dict(self) -> dict:
         return {"generator": self.generator.get_state(), "epoch": self.epoch,

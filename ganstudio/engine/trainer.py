@@ -8,7 +8,9 @@ averaged metrics, every ``sample_every`` steps a grid from a fixed noise batch, 
 ``checkpoint_every`` steps it saves a checkpoint. Stop always ends with a checkpoint.
 
 Per-step values are accumulated on the device and read back only at report steps, so a GPU
-never waits on the host inside a step.
+never waits on the host inside a step. On CUDA the whole step is captured as one CUDA graph when
+the configuration allows (see :mod:`ganstudio.engine.fastpath`); everywhere the step is the same
+computation, so a CPU run in fp32 gives the same update as the plain reference step.
 
 Run directory layout::
 
@@ -27,11 +29,11 @@ import logging
 import math
 import time
 import traceback
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 import torch
@@ -39,7 +41,13 @@ from torch import nn
 
 from ganstudio.config import RunConfig, resolve_architecture, resolve_d_norm
 from ganstudio.data import open_dataset
-from ganstudio.data.base import ImageDataset, PointDataset, to_uint8_images
+from ganstudio.data.base import (
+    ImageBatchSampler,
+    ImageDataset,
+    PointDataset,
+    normalize_uint8,
+    to_uint8_images,
+)
 from ganstudio.engine import objectives
 from ganstudio.engine.augment import diff_augment
 from ganstudio.engine.checkpoint import (
@@ -53,6 +61,14 @@ from ganstudio.engine.checkpoint import (
 )
 from ganstudio.engine.control import LiveSettings, TrainingControl
 from ganstudio.engine.device import describe_device, distributed_rank, resolve_device
+from ganstudio.engine.fastpath import (
+    StepGraph,
+    adam_options,
+    configure_threads,
+    cuda_graph_off_reason,
+    describe_failure,
+    resolve_channels_last,
+)
 from ganstudio.engine.events import (
     CheckpointSaved,
     Event,
@@ -108,13 +124,25 @@ class EMA:
         self.model = copy.deepcopy(model).eval().requires_grad_(False)
         self.updates = 0
 
-    @torch.no_grad()
-    def update(self, model: nn.Module) -> None:
+    def next_weight(self) -> float:
+        """Count one update and return its interpolation weight (1 - decay)."""
         self.updates += 1
         # Warm-up: early on, follow G closely instead of averaging in the random init.
         decay = min(self.decay, (1 + self.updates) / (10 + self.updates))
+        return 1.0 - decay
+
+    @torch.no_grad()
+    def update(self, model: nn.Module, weight: torch.Tensor | None = None) -> None:
+        """One EMA step; ``weight`` is a device scalar inside a CUDA graph (counted by the
+        caller with :meth:`next_weight`), else the weight is computed here."""
         ema_params = list(self.model.parameters())
-        torch._foreach_lerp_(ema_params, [p.detach() for p in model.parameters()], 1.0 - decay)
+        params = [p.detach() for p in model.parameters()]
+        if weight is None:
+            torch._foreach_lerp_(ema_params, params, self.next_weight())
+        else:
+            deltas = torch._foreach_sub(params, ema_params)
+            torch._foreach_mul_(deltas, weight)
+            torch._foreach_add_(ema_params, deltas)
         for ema_buf, buf in zip(self.model.buffers(), model.buffers()):
             ema_buf.copy_(buf)
 
@@ -156,6 +184,19 @@ class Trainer:
         self._last_checkpoint: Path | None = None
         self._metrics_file = None
         self._set_up = False
+        # Fast-path decisions in words (TrainingStarted.speed_notes); a CUDA graph that falls
+        # back to eager steps later adds its reason here.
+        self.speed_notes: list[str] = []
+        self.channels_last = False
+        self.pair_discriminator = False
+        self._step_graph: StepGraph | None = None
+        # Static inputs of the captured step, keyed by (d_steps, g_steps).
+        self._static_key: tuple[int, int] | None = None
+        self._static_indices: torch.Tensor | None = None   # resident images: batch indices
+        self._static_images: torch.Tensor | None = None    # images in host memory: uint8 batches
+        self._static_labels: torch.Tensor | None = None
+        self._static_real: torch.Tensor | None = None      # 2-D points
+        self._static_ema: torch.Tensor | None = None
 
     # ----- public API ---------------------------------------------------------------------------
     def run(self) -> TrainingFinished | TrainingFailed:
@@ -180,7 +221,7 @@ class Trainer:
     def sample_images(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> np.ndarray:
         """Generate uint8 images (N, H, W, C) with the sampling generator (EMA when enabled)."""
         g = self.sampling_generator
-        with torch.inference_mode(), self._autocast():
+        with torch.inference_mode(), self._autocast(), eval_mode(g):
             out = g(z.to(self.device), None if labels is None else labels.to(self.device))
         return to_uint8_images(out.float())
 
@@ -191,8 +232,7 @@ class Trainer:
     # ----- setup --------------------------------------------------------------------------------
     def _setup(self) -> None:
         cfg = self.config
-        if cfg.train.threads:
-            torch.set_num_threads(cfg.train.threads)
+        threads_note = configure_threads(cfg.train.threads)
         self.device = resolve_device(cfg.train.device)
         torch.manual_seed(cfg.train.seed + self.rank)
         if self.dataset is None:
@@ -223,30 +263,102 @@ class Trainer:
                                      width=cfg.model.d_width, num_classes=self.num_classes,
                                      norm=resolve_d_norm(cfg),
                                      spectral_norm=cfg.model.spectral_norm).to(self.device)
+        self.use_bf16 = self._resolve_precision()
+        self.channels_last, layout_note = resolve_channels_last(
+            cfg.train.channels_last, self.device, self.architecture, self.use_bf16)
+        if self.channels_last:
+            self.G.to(memory_format=torch.channels_last)
+            self.D.to(memory_format=torch.channels_last)
+        # On CUDA, D sees the real and the fake batch in one pass (half as many kernels, twice
+        # as large) where that computes what two calls compute: DCGAN, whose norms run per
+        # batch, without spectral norm (one power iteration per call). On the CPU it measured
+        # no faster than two passes (docs/performance.md), so the CPU keeps the plain form.
+        self.pair_discriminator = (self.device.type == "cuda" and self.architecture == "dcgan"
+                                   and not cfg.model.spectral_norm
+                                   and hasattr(self.D, "forward_pair"))
+        graph_off = cuda_graph_off_reason(cfg, self.device)
+        if graph_off is None:
+            self._step_graph = StepGraph(self.device)
+        if self.device.type == "cuda":
+            torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick its fastest
         self.opt_G = torch.optim.Adam(self.G.parameters(), lr=cfg.optim.lr_g,
                                       betas=(cfg.optim.beta1_g, cfg.optim.beta2_g),
                                       **self._adam_options())
         self.opt_D = torch.optim.Adam(self.D.parameters(), lr=cfg.optim.lr_d,
                                       betas=(cfg.optim.beta1_d, cfg.optim.beta2_d),
                                       **self._adam_options())
+        self._configure_optimizers()
         self.ema = EMA(self.G, cfg.optim.ema_decay) if cfg.optim.ema else None
         self.d_steps, self.g_steps = cfg.objective.d_steps, cfg.objective.g_steps
         self.sampler = self.dataset.sampler(cfg.train.batch_size, seed=cfg.train.seed + self.rank,
                                             device=self.device)
         self._make_fixed_inputs()
+        # Tensors a captured step writes into: updated in place only, never reassigned.
         self.acc = _Accumulator(torch.zeros(len(_Accumulator.FIELDS), device=self.device))
         self._grad_norms = torch.zeros(2, device=self.device)
-        self.use_bf16 = self._resolve_precision()
         if self.resume:
             self._restore()
+        self.speed_notes = self._describe_fast_path(threads_note, layout_note, graph_off)
         if self.is_main:
             self._prepare_run_dir()
         self._set_up = True
 
     def _adam_options(self) -> dict[str, Any]:
-        # The fused CUDA kernel updates every parameter in one launch; on the CPU the default
-        # for-each implementation is already the fastest.
-        return {"fused": True} if self.device.type == "cuda" else {}
+        return adam_options(self.device)
+
+    def _configure_optimizers(self) -> None:
+        """Implementation flags and learning rates as this run needs them (also after loading
+        an optimiser state saved by a run on another device)."""
+        options = self._adam_options()
+        for opt, lr in ((self.opt_G, self.config.optim.lr_g), (self.opt_D, self.config.optim.lr_d)):
+            for group in opt.param_groups:
+                group.update(options)
+                group["capturable"] = False  # set only while a CUDA graph is captured
+                if self._step_graph is not None:
+                    # A device tensor, so a captured step reads live learning-rate changes.
+                    group["lr"] = torch.tensor(float(lr), dtype=torch.float32,
+                                               device=self.device)
+                else:
+                    group["lr"] = float(lr)
+
+    @staticmethod
+    def _set_lr(opt: torch.optim.Optimizer, value: float) -> None:
+        for group in opt.param_groups:
+            if isinstance(group["lr"], torch.Tensor):
+                group["lr"].fill_(value)  # in place: a captured step holds this tensor
+            else:
+                group["lr"] = value
+
+    @staticmethod
+    def _lr(opt: torch.optim.Optimizer) -> float:
+        return float(opt.param_groups[0]["lr"])
+
+    def _describe_fast_path(self, threads_note: str, layout_note: str | None,
+                            graph_off: str | None) -> list[str]:
+        notes = [f"precision: {'bf16 autocast' if self.use_bf16 else 'fp32'}"]
+        fused = bool(self.opt_G.param_groups[0].get("fused"))
+        notes.append(f"optimiser: {'fused' if fused else 'for-each'} Adam")
+        if layout_note:
+            notes.append(layout_note)
+        if self.pair_discriminator:
+            notes.append("discriminator: real and fake batches in one pass (norms per batch)")
+        if self.device.type == "cpu":
+            notes.append(threads_note)
+        if isinstance(self.sampler, ImageBatchSampler) and self.device.type != "cpu":
+            size = self.sampler.images.numel() / 2**20
+            if self.sampler.resident:
+                notes.append(f"data: resident on {self.device} as uint8 ({size:,.1f} MiB)")
+            else:
+                notes.append(f"data: in host memory ({size:,.1f} MiB is more than half the "
+                             f"free GPU memory); uint8 batches copied each step")
+        if self.device.type == "cuda":
+            notes.append("cuDNN autotuner: on")
+        if graph_off is None:
+            notes.append(f"CUDA graph: whole D+G step, captured after "
+                         f"{self._step_graph.warmup_steps} eager steps")
+        else:
+            notes.append(f"CUDA graph: off ({graph_off})")
+        return notes
 
     def _resolve_precision(self) -> bool:
         precision = self.config.train.precision
@@ -259,7 +371,14 @@ class Trainer:
     def _autocast(self):
         if not self.use_bf16:
             return nullcontext()
-        return torch.autocast(self.device.type, dtype=torch.bfloat16)
+        # A captured graph must recompute the bf16 weight copies each replay, not reuse a cache.
+        return torch.autocast(self.device.type, dtype=torch.bfloat16,
+                              cache_enabled=self._step_graph is None)
+
+    def _to_layout(self, images: torch.Tensor) -> torch.Tensor:
+        if self.channels_last and images.dim() == 4:
+            return images.contiguous(memory_format=torch.channels_last)
+        return images
 
     def _make_fixed_inputs(self) -> None:
         """The fixed noise batch every sample grid is drawn from (same seed, same grid)."""
@@ -319,11 +438,9 @@ class Trainer:
         except (ValueError, KeyError) as exc:
             raise CheckpointError(f"{path}: optimiser state does not match the model ({exc})"
                                   ) from None
-        # Learning rates come from this config, so a resume can change them (like live edits).
-        for group in self.opt_G.param_groups:
-            group["lr"] = self.config.optim.lr_g
-        for group in self.opt_D.param_groups:
-            group["lr"] = self.config.optim.lr_d
+        # Learning rates come from this config, so a resume can change them (like live edits);
+        # implementation flags come from this device, whatever device saved the state.
+        self._configure_optimizers()
         rng = state["rng"]
         torch.set_rng_state(rng["torch"].cpu())
         if self.device.type == "cuda" and rng.get("cuda") is not None:
@@ -448,10 +565,7 @@ class Trainer:
         return TrainingFinished(self.step, reason, checkpoint, self.elapsed)
 
     def _speed_notes(self) -> list[str]:
-        notes = [f"precision: {'bf16 autocast' if self.use_bf16 else 'fp32'}"]
-        if self.device.type == "cuda":
-            notes.append("optimiser: fused Adam")
-        return notes
+        return list(self.speed_notes)
 
     def _apply_live_settings(self) -> None:
         for change in self.control.take_updates():
@@ -460,12 +574,10 @@ class Trainer:
     def _apply(self, change: LiveSettings) -> None:
         if change.lr_g is not None:
             self.config.optim.lr_g = change.lr_g
-            for group in self.opt_G.param_groups:
-                group["lr"] = change.lr_g
+            self._set_lr(self.opt_G, change.lr_g)
         if change.lr_d is not None:
             self.config.optim.lr_d = change.lr_d
-            for group in self.opt_D.param_groups:
-                group["lr"] = change.lr_d
+            self._set_lr(self.opt_D, change.lr_d)
         if change.d_steps is not None:
             self.d_steps = self.config.objective.d_steps = change.d_steps
         if change.g_steps is not None:
@@ -488,14 +600,26 @@ class Trainer:
 
     def train_step(self, measure_grad_norms: bool = False) -> None:
         """``d_steps`` D updates, then ``g_steps`` G updates; values accumulate on the device."""
-        cfg = self.config
-        batch = cfg.train.batch_size
+        if self._step_graph is not None:
+            self._graph_step()
+        else:
+            self._step(self._draw, measure_grad_norms)
+        self.acc.count += 1
+
+    def _draw(self, index: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+        return self.sampler.next()
+
+    def _step(self, draw, measure_grad_norms: bool,
+              ema_weights: torch.Tensor | None = None) -> None:
+        """The step itself, eager or under CUDA graph capture: no host synchronisation and no
+        host-side state changes in here (the caller counts)."""
+        batch = self.config.train.batch_size
         G, D = self.G, self.D
         G.train()
         D.train()
         fake = fake_labels = None
-        for _ in range(self.d_steps):
-            real, real_labels = self.sampler.next()
+        for k in range(self.d_steps):
+            real, real_labels = draw(k)
             z = self._latent(batch, device=self.device)
             fake_labels = self._fake_labels(batch)
             with self._autocast():
@@ -503,7 +627,7 @@ class Trainer:
                 # as the reference DCGAN step does (one G forward per step, not two).
                 fake = G(z, fake_labels)
             d_loss, d_real, d_fake, penalty = self._discriminator_update(
-                real, real_labels, fake.detach(), fake_labels)
+                self._to_layout(real), real_labels, fake.detach(), fake_labels)
         grad_norm_d = self._grad_norm(D) if measure_grad_norms else None
         D.requires_grad_(False)  # G's update needs gradients through D, not for D's weights
         try:
@@ -519,15 +643,87 @@ class Trainer:
                 self.opt_G.zero_grad(set_to_none=True)
                 g_loss.backward()
                 if measure_grad_norms and i == self.g_steps - 1:
-                    self._grad_norms = torch.stack([grad_norm_d, self._grad_norm(G)])
+                    self._grad_norms.copy_(torch.stack([grad_norm_d, self._grad_norm(G)]))
                 self.opt_G.step()
                 if self.ema is not None:
-                    self.ema.update(G)
+                    self.ema.update(G, None if ema_weights is None else ema_weights[i])
         finally:
             D.requires_grad_(True)
         values = torch.stack([d_loss.detach(), g_loss.detach(), d_real, d_fake, penalty.detach()])
         self.acc.sums += values.float()
-        self.acc.count += 1
+
+    # ----- the CUDA graph -----------------------------------------------------------------------
+    def _graph_step(self) -> None:
+        """Warm up eagerly, capture the whole step once, then replay it (eager on failure)."""
+        graph = self._step_graph
+        if graph.prepare((self.d_steps, self.g_steps)):
+            with graph.side_stream():
+                self._step(self._draw, True)
+            return
+        self._feed_graph()
+        if not graph.captured:
+            for opt in (self.opt_G, self.opt_D):
+                opt.zero_grad(set_to_none=True)  # backward allocates grads from the graph pool
+                for group in opt.param_groups:
+                    group["capturable"] = True
+            try:
+                graph.capture(lambda: self._step(self._draw_static, True, self._static_ema))
+            except Exception as exc:  # run on without the graph, and say why
+                self._graph_fallback(f"capture failed: {describe_failure(exc)}")
+                self._step(self._draw_static, True, self._static_ema)
+                return
+        graph.replay()
+
+    def _feed_graph(self) -> None:
+        """Copy what this step needs from the host into the graph's static buffers."""
+        sampler, batch, device = self.sampler, self.config.train.batch_size, self.device
+        images = isinstance(sampler, ImageBatchSampler)
+        if self._static_key != (self.d_steps, self.g_steps):
+            self._static_key = (self.d_steps, self.g_steps)
+            shape = (self.d_steps, batch)
+            if images and sampler.resident:
+                self._static_indices = torch.zeros(shape, dtype=torch.int64, device=device)
+            elif images:
+                self._static_images = torch.zeros(*shape, *self.dataset.info.shape,
+                                                  dtype=torch.uint8, device=device)
+                self._static_labels = (None if sampler.labels is None else
+                                       torch.zeros(shape, dtype=torch.int64, device=device))
+            else:
+                self._static_real = torch.zeros(*shape, *self.dataset.info.shape, device=device)
+            self._static_ema = (torch.zeros(self.g_steps, device=device)
+                                if self.ema is not None else None)
+        for k in range(self.d_steps):
+            # Indices come from the sampler's CPU generator, exactly as in eager steps.
+            if images and sampler.resident:
+                self._static_indices[k].copy_(sampler.next_indices(), non_blocking=True)
+            elif images:
+                pixels, labels = sampler.host_batch(sampler.next_indices())
+                self._static_images[k].copy_(pixels, non_blocking=True)
+                if labels is not None:
+                    self._static_labels[k].copy_(labels, non_blocking=True)
+            else:
+                self._static_real[k].copy_(sampler.next()[0], non_blocking=True)
+        if self._static_ema is not None:
+            weights = [self.ema.next_weight() for _ in range(self.g_steps)]
+            self._static_ema.copy_(torch.tensor(weights), non_blocking=True)
+
+    def _draw_static(self, index: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+        if not isinstance(self.sampler, ImageBatchSampler):
+            return self._static_real[index], None
+        if self.sampler.resident:
+            return self.sampler.gather(self._static_indices[index])
+        labels = None if self._static_labels is None else self._static_labels[index]
+        return normalize_uint8(self._static_images[index]), labels
+
+    def _graph_fallback(self, reason: str) -> None:
+        self._step_graph = None
+        for opt in (self.opt_G, self.opt_D):
+            for group in opt.param_groups:
+                group["capturable"] = False
+        note = f"CUDA graph: off ({reason}); eager steps from step {self.step + 1}"
+        self.speed_notes = [n for n in self.speed_notes if not n.startswith("CUDA graph:")]
+        self.speed_notes.append(note)
+        log.warning("%s", note)
 
     def _discriminator_update(self, real, real_labels, fake, fake_labels):
         cfg = self.config.objective
@@ -535,8 +731,14 @@ class Trainer:
         if use_r1:
             real = real.detach().requires_grad_(True)
         with self._autocast():
-            real_logits = self.D(self._augment(real), real_labels).float()
-            fake_logits = self.D(self._augment(fake), fake_labels).float()
+            real_in, fake_in = self._augment(real), self._augment(fake)
+            if self.pair_discriminator:
+                real_logits, fake_logits = self.D.forward_pair(real_in, fake_in, real_labels,
+                                                               fake_labels)
+            else:
+                real_logits = self.D(real_in, real_labels)
+                fake_logits = self.D(fake_in, fake_labels)
+            real_logits, fake_logits = real_logits.float(), fake_logits.float()
             loss = objectives.discriminator_loss(self.loss, real_logits, fake_logits)
         penalty = torch.zeros((), device=self.device)
         if self.loss == "wgan-gp" and cfg.gp_weight > 0:
@@ -555,7 +757,7 @@ class Trainer:
     def _grad_norm(module: nn.Module) -> torch.Tensor:
         grads = [p.grad for p in module.parameters() if p.grad is not None]
         if not grads:
-            return torch.zeros(())
+            return torch.zeros((), device=next(module.parameters()).device)
         return torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
 
     # ----- reports ------------------------------------------------------------------------------
@@ -570,7 +772,7 @@ class Trainer:
             step=self.step, d_loss=d_loss, g_loss=g_loss, d_real=d_real, d_fake=d_fake,
             grad_norm_d=grad_d, grad_norm_g=grad_g, penalty=penalty,
             images_per_sec=images_per_sec, elapsed=self.elapsed,
-            lr_g=self.opt_G.param_groups[0]["lr"], lr_d=self.opt_D.param_groups[0]["lr"],
+            lr_g=self._lr(self.opt_G), lr_d=self._lr(self.opt_D),
             d_steps=self.d_steps, g_steps=self.g_steps)
         if self._metrics_file is not None:
             self._metrics_file.write(json.dumps(_finite(event.to_dict())) + "\n")
@@ -601,15 +803,15 @@ class Trainer:
     def _report_points(self) -> None:
         dataset: PointDataset = self.dataset  # type: ignore[assignment]
         real = dataset.sample(POINT_SAMPLES, seed=self.config.train.seed)
-        fake = self.sampling_generator(self.fixed_noise, self.fixed_labels).float().cpu().numpy()
+        with eval_mode(self.sampling_generator) as g:
+            fake = g(self.fixed_noise, self.fixed_labels).float().cpu().numpy()
         xmin, xmax, ymin, ymax = dataset.bounds
         xs = torch.linspace(xmin, xmax, HEATMAP_RESOLUTION)
         ys = torch.linspace(ymin, ymax, HEATMAP_RESOLUTION)
         gy, gx = torch.meshgrid(ys, xs, indexing="ij")
         plane = torch.stack([gx.flatten(), gy.flatten()], dim=1).to(self.device)
-        self.D.eval()
-        logits = self.D(plane, self._fake_labels(len(plane))).float()
-        self.D.train()
+        with eval_mode(self.D) as d:
+            logits = d(plane, self._fake_labels(len(plane))).float()
         values = torch.sigmoid(logits) if self.output_kind == "probability" else logits
         heatmap = values.view(HEATMAP_RESOLUTION, HEATMAP_RESOLUTION).cpu().numpy()
         image = render_points(real, fake, heatmap, dataset.bounds)
@@ -637,6 +839,18 @@ class Trainer:
         log.error("training failed at step %d: %s", self.step, message)
         log.debug("%s", details)
         return TrainingFailed(self.step, message, details, self._last_checkpoint)
+
+
+@contextmanager
+def eval_mode(module: nn.Module) -> Iterator[nn.Module]:
+    """Run ``module`` in eval mode (batch norm uses its running statistics and leaves them
+    alone, as the latent explorer and exports do), then restore its previous mode."""
+    was_training = module.training
+    module.eval()
+    try:
+        yield module
+    finally:
+        module.train(was_training)
 
 
 def _finite(values: dict[str, Any]) -> dict[str, Any]:

@@ -88,6 +88,34 @@ class DCGANDiscriminator(nn.Module):
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         h = self.main(x)
+        return self._logits(h, labels)
+
+    def forward_pair(self, real: torch.Tensor, fake: torch.Tensor,
+                     real_labels: torch.Tensor | None = None,
+                     fake_labels: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(D(real), D(fake))`` in one pass, computing exactly what two calls compute.
+
+        Convolutions and activations run on both batches together (half as many, twice as
+        large kernels); batch norm runs on each batch separately and in that order, so its
+        statistics and running averages never mix real and fake, as in the reference step. Not
+        for spectral norm, whose power iteration runs once per call.
+        """
+        n = len(real)
+        h = torch.cat([real, fake])
+        for layer in self.main:
+            if isinstance(layer, nn.BatchNorm2d):
+                h = torch.cat([layer(h[:n]), layer(h[n:])])
+            else:
+                h = layer(h)
+        labels = None
+        if self.projection is not None:
+            if real_labels is None or fake_labels is None:
+                raise ValueError("this conditional discriminator needs class labels")
+            labels = torch.cat([real_labels, fake_labels])
+        logits = self._logits(h, labels)
+        return logits[:n], logits[n:]
+
+    def _logits(self, h: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
         logits = self.head(h).flatten()
         if self.projection is not None:
             if labels is None:

@@ -182,3 +182,18 @@ def test_void_qt_calls_do_not_leak_references_to_none(qapp):
         probe.setObjectName("x")
         pen.setWidth(2)
     assert abs(sys.getrefcount(None) - before) < 50
+
+
+def test_a_toy_dataset_fills_in_its_settings_but_never_overrides_the_persons(make_window, qtbot):
+    from .conftest import set_field
+
+    window = make_window()
+    panel = window.run_panel
+    set_field(qtbot, window, "data.name", "ring")
+    assert panel.editor("train.batch_size").value() == 256
+    assert float(panel.editor("optim.lr_g").value()) == pytest.approx(1e-3)
+    set_field(qtbot, window, "optim.lr_d", 0.005)          # the person's own choice
+    set_field(qtbot, window, "data.name", "glyphs")
+    assert panel.editor("train.batch_size").value() == 32  # the suggestion is taken back
+    assert float(panel.editor("optim.lr_g").value()) == pytest.approx(2e-4)
+    assert float(panel.editor("optim.lr_d").value()) == pytest.approx(0.005)

@@ -21,7 +21,7 @@ def _click(qtbot, window, name: str) -> None:
 
 def test_train_on_the_builtin_dataset_shows_curves_snapshots_and_status(tiny_window, qtbot):
     window = tiny_window(steps=40)
-    assert window.run_panel.editor("data.name").value() == "shapes"
+    assert window.run_panel.editor("data.name").value() == "glyphs"  # the default
     controller = window.controller
     with qtbot.waitSignal(controller.training_finished, timeout=RUN_TIMEOUT_MS) as finished:
         _click(qtbot, window, "runTrainButton")

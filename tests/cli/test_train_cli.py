@@ -110,3 +110,16 @@ def test_ctrl_c_saves_a_checkpoint_and_exits_cleanly(tmp_path):
     assert "Stopped at step" in stdout and "--resume" in stdout
     state = load_checkpoint(latest_checkpoint(out / "checkpoints"))
     assert state["step"] >= 1
+
+
+def test_a_toy_dataset_brings_its_recommended_settings_unless_chosen(tmp_path):
+    out = tmp_path / "ring"
+    assert main(["--dataset", "ring", "--steps", "2", "--out", str(out), "--no-progress",
+                 "--device", "cpu"]) == 0
+    saved = RunConfig.from_toml(out / "config.toml")
+    assert saved.train.batch_size == 256 and saved.optim.lr_g == 1e-3
+    out2 = tmp_path / "ring2"
+    assert main(["--dataset", "ring", "--steps", "2", "--batch-size", "64", "--out", str(out2),
+                 "--no-progress", "--device", "cpu"]) == 0
+    saved = RunConfig.from_toml(out2 / "config.toml")
+    assert saved.train.batch_size == 64 and saved.optim.lr_d == 1e-3
