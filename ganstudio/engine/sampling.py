@@ -4,10 +4,17 @@ A :class:`GeneratorSource` is an immutable description of one generator state â€
 :class:`~ganstudio.models.GeneratorSpec`, CPU copies of its weights as numpy arrays, and where it
 came from. The window's latent panel renders from its own module rebuilt from a source, so the
 trainer can keep mutating its live weights on another thread.
+
+A source can also hold a program made by other code (a ``torch.export`` archive or TorchScript,
+:class:`~ganstudio.engine.foreign.ForeignProgram`) instead of weights: its spec then names the
+program kind as the architecture, ``state`` is empty and :meth:`GeneratorSource.build` loads the
+program. Everything that renders through ``build``/``build_for_inference`` works on both.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +36,34 @@ class GeneratorSource:
     step: int
     label: str                     # "training run (EMA), step 1200" or a file name
     metadata: dict[str, Any] = field(default_factory=dict)  # run, checkpoint, class_names...
+    # A program from other code (torch.export / TorchScript) instead of spec + weights.
+    program: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def is_program(self) -> bool:
+        return self.program is not None
+
+    @functools.cached_property
+    def sha256(self) -> str:
+        """What identifies this generator: SHA-256 of its weights (names, dtypes, shapes and
+        bytes, in name order), or of the program file. A checkpoint, its export and the live
+        snapshot of the same step share it."""
+        if self.program is not None:
+            return str(self.program.sha256)
+        digest = hashlib.sha256()
+        for name in sorted(self.state):
+            array = np.ascontiguousarray(self.state[name])
+            digest.update(f"{name}|{array.dtype.str}|{array.shape}|".encode())
+            digest.update(array.tobytes())
+        return digest.hexdigest()
+
+    @property
+    def open_options(self) -> dict[str, Any]:
+        """What :meth:`open` needs besides the path to open this source the same way again."""
+        if self.program is None:
+            return {}
+        return {"latent_shape": list(self.program.latent_shape),
+                "output_range": self.program.output_range}
 
     @property
     def nz(self) -> int:
@@ -53,6 +88,8 @@ class GeneratorSource:
         """A fresh generator module in eval mode holding this state."""
         from ganstudio.engine.checkpoint import load_module_state
 
+        if self.program is not None:
+            return self.program.build(device)
         generator = build_generator(self.spec)
         tensors = {k: torch.from_numpy(np.array(v)) for k, v in self.state.items()}
         load_module_state(generator, tensors, "generator", self.label)
@@ -61,18 +98,28 @@ class GeneratorSource:
     def build_for_inference(self, device: str | torch.device = "cpu") -> nn.Module:
         """Like :meth:`build`, rearranged for fast small-batch rendering (see
         :func:`optimize_for_inference`): the same function up to float rounding. What the
-        latent explorer and image exports render with; it cannot be trained.
+        latent explorer and image exports render with; it cannot be trained. A program is
+        used as it is.
         """
+        if self.program is not None:
+            return self.build(device)
         return optimize_for_inference(self.build(device))
 
     @classmethod
-    def open(cls, path: Path | str) -> "GeneratorSource":
-        """Open a run folder, a checkpoint (.pt) or a generator export (.safetensors)."""
+    def open(cls, path: Path | str, *, latent_shape: Any = None,
+             output_range: str | None = None) -> "GeneratorSource":
+        """Open a run folder, a checkpoint (.pt), a generator export (.safetensors), a
+        DCGAN-example ``netG`` state dict, a ``torch.export`` archive (.pt2) or a TorchScript
+        file. ``latent_shape`` (``"128"``, ``"100x1x1"``) and ``output_range`` (``"0,1"``...)
+        apply to programs, whose own shapes and values are used when they are not given.
+        Nothing in the file runs as Python (see :mod:`ganstudio.engine.foreign`).
+        """
         from ganstudio.engine.checkpoint import (
             generator_from_checkpoint,
             latest_checkpoint,
             load_generator_export,
         )
+        from ganstudio.engine import foreign
 
         path = Path(path)
         if path.is_dir():
@@ -84,14 +131,96 @@ class GeneratorSource:
                 path = export
             else:
                 raise CheckpointError(f"{path}: no checkpoint or generator export in this folder")
-        if path.suffix == ".safetensors":
+        if not path.is_file():
+            raise CheckpointError(f"{path}: no such file")
+        shape = foreign.parse_latent_shape(latent_shape)
+        value_range = foreign.parse_output_range(output_range)
+        kind = foreign.sniff(path)
+        if kind in ("pt2", "torchscript"):
+            data = path.read_bytes()
+            program_kind = foreign.TORCH_EXPORT if kind == "pt2" else foreign.TORCHSCRIPT
+            program, meta = foreign.open_program(path, program_kind, data, latent_shape=shape,
+                                                 output_range=value_range)
+            from ganstudio.models import GeneratorSpec
+
+            spec = GeneratorSpec(program_kind, program.nz, program.out_shape, 0,
+                                 int(meta.get("num_classes", 0)))
+            return cls(spec, {}, int(meta.get("step", 0)), path.name, meta, program)
+        if shape is not None or value_range is not None:
+            raise CheckpointError(f"{path}: a latent shape or output range is only given for "
+                                  "exported programs (.pt2, TorchScript); this file holds "
+                                  "weights whose shapes say it all")
+        if kind == "png":
+            raise CheckpointError(f"{path}: an image, not a generator (drop it on the window to "
+                                  "restore the state that made it)")
+        if kind == "onnx":
+            raise CheckpointError(f"{path}: an ONNX model; GAN Studio writes ONNX but opens "
+                                  "PyTorch files: export it as a torch.export archive (.pt2)")
+        if kind == "safetensors" or path.suffix == ".safetensors":
+            from ganstudio.engine.checkpoint import read_export_metadata
+
+            try:
+                read_export_metadata(path)
+            except CheckpointError:
+                plain = _plain_safetensors(path)
+                if plain is None:
+                    raise
+                return cls._from_dcgan_state(path, plain)
             loaded = load_generator_export(path)
+        elif kind == "torch-save":
+            from ganstudio.engine.checkpoint import CHECKPOINT_FORMAT, read_torch_file
+
+            content = read_torch_file(path)
+            if isinstance(content, dict) and content.get("format") == CHECKPOINT_FORMAT:
+                loaded = generator_from_checkpoint(path)
+            else:
+                state = foreign.find_generator_state(content)
+                if state is None:
+                    raise CheckpointError(_not_a_generator(path, content))
+                return cls._from_dcgan_state(path, state)
         else:
-            loaded = generator_from_checkpoint(path)
+            raise CheckpointError(
+                f"{path}: not a file GAN Studio can open as a generator (it opens run folders, "
+                "checkpoints, generator exports, DCGAN-example netG state dicts, torch.export "
+                "archives and TorchScript files)")
         meta = dict(loaded.metadata)
         meta.setdefault("source", str(path))
         return cls.from_module(loaded.generator, loaded.spec, step=int(meta.get("step", 0)),
                                label=path.name, metadata=meta)
+
+    @classmethod
+    def _from_dcgan_state(cls, path: Path, state: dict[str, torch.Tensor]) -> "GeneratorSource":
+        from ganstudio.engine import foreign
+        from ganstudio.engine.checkpoint import load_module_state
+
+        spec = foreign.dcgan_spec_from_state(state, str(path))
+        generator = build_generator(spec)
+        load_module_state(generator, state, "generator", path)
+        meta = {"format": foreign.DCGAN_EXAMPLE, "source": str(path), "step": 0,
+                "architecture": "dcgan", "nz": spec.nz}
+        return cls.from_module(generator.eval(), spec, step=0, label=path.name, metadata=meta)
+
+
+def _plain_safetensors(path: Path) -> dict[str, torch.Tensor] | None:
+    """A safetensors file's tensors when they are a DCGAN-style generator's, else None."""
+    from safetensors.torch import load_file
+
+    from ganstudio.engine.foreign import find_generator_state
+
+    try:
+        return find_generator_state(load_file(str(path), device="cpu"))
+    except Exception:
+        return None
+
+
+def _not_a_generator(path: Path, content: Any) -> str:
+    if isinstance(content, dict):
+        keys = ", ".join(sorted(map(str, content))[:6])
+        return (f"{path}: a PyTorch file, but no generator in it: it holds {keys or 'nothing'} "
+                "(GAN Studio opens DCGAN-example netG state dicts with main.0.weight ..., its own "
+                "checkpoints, torch.export archives and TorchScript)")
+    return (f"{path}: a PyTorch file holding a {type(content).__name__}, not a generator's "
+            "state dict")
 
 
 _FOLDABLE = (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)
@@ -219,11 +348,19 @@ def latent_batch(nz: int, seeds: list[int] | range, distribution: str = "normal"
     return torch.stack(rows) if rows else torch.zeros(0, nz)
 
 
+def module_device(module: nn.Module) -> torch.device:
+    for tensor in module.parameters():
+        return tensor.device
+    for tensor in module.buffers():
+        return tensor.device
+    return torch.device("cpu")
+
+
 @torch.inference_mode()
 def render(generator: nn.Module, z: torch.Tensor | np.ndarray,
            labels: torch.Tensor | None = None) -> np.ndarray:
     """Images (uint8 ``(N, H, W, C)``) or points (float ``(N, 2)``) for latent vectors ``z``."""
-    device = next(generator.parameters()).device
+    device = module_device(generator)
     z = torch.as_tensor(np.asarray(z, dtype=np.float32) if isinstance(z, np.ndarray) else z)
     out = generator(z.to(device, torch.float32), None if labels is None else labels.to(device))
     if out.dim() == 4:

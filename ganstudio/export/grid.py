@@ -44,3 +44,24 @@ def scale_image(image: np.ndarray, factor: int, smooth: bool = False) -> np.ndar
                      Image.Resampling.LANCZOS)
     out = np.asarray(big)
     return out[..., None] if out.ndim == 2 else out
+
+
+def resize_to(image: np.ndarray, size: int, smooth: bool = False) -> np.ndarray:
+    """Enlarge or shrink a uint8 ``(H, W, C)`` image so its longer side is ``size`` pixels.
+
+    A whole multiple of the longer side is :func:`scale_image` (crisp pixels unless
+    ``smooth``), so ``size`` = 4 × 32 gives exactly the 4× export; other sizes are resampled
+    with Lanczos.
+    """
+    h, w = image.shape[:2]
+    longest = max(h, w)
+    if size < 1:
+        raise ValueError(f"an image size is at least 1 pixel, not {size}")
+    if size % longest == 0:
+        return scale_image(image, size // longest, smooth)
+    from PIL import Image
+
+    new_w, new_h = max(1, round(w * size / longest)), max(1, round(h * size / longest))
+    pil = Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image)
+    out = np.asarray(pil.resize((new_w, new_h), Image.Resampling.LANCZOS))
+    return out[..., None] if out.ndim == 2 else out

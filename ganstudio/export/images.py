@@ -10,19 +10,20 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 import numpy as np
 import torch
 from torch import nn
 
 from ganstudio.engine.sampling import GeneratorSource, latent_batch, render
-from ganstudio.export.grid import make_grid, scale_image
+from ganstudio.export.grid import make_grid, resize_to, scale_image
 from ganstudio.export.points import render_points
 from ganstudio.export.png import read_png_metadata, save_png
 
 PREVIEW_KIND = "latent preview"
 GRID_KIND = "latent grid"
+FRAME_KIND = "latent animation frame"
 SCALES = range(1, 9)            # export sizes offered: 1x to 8x the generator's resolution
 GRID_SIZES = range(2, 17)       # N for an N x N grid
 GRID_PADDING = 2
@@ -38,8 +39,9 @@ def is_points(source: GeneratorSource) -> bool:
     return len(source.spec.out_shape) == 1
 
 
-def generator_provenance(source: GeneratorSource) -> dict[str, Any]:
-    """Where a generator state came from: run, weights file, step, label, architecture."""
+def weights_file(source: GeneratorSource) -> str | None:
+    """The file a generator state can be opened from again, or None (a live training
+    snapshot whose step has no checkpoint)."""
     meta = source.metadata
     weights = meta.get("source")
     run = meta.get("run")
@@ -47,12 +49,26 @@ def generator_provenance(source: GeneratorSource) -> dict[str, Any]:
         # A live training snapshot: point at the run's checkpoint of that step, when it exists.
         candidate = Path(run) / "checkpoints" / f"step-{source.step:09d}.pt"
         weights = str(candidate) if candidate.is_file() else None
+    return weights
+
+
+def generator_provenance(source: GeneratorSource) -> dict[str, Any]:
+    """Where a generator state came from: run, weights file, step, label, architecture."""
+    meta = source.metadata
+    weights = weights_file(source)
+    run = meta.get("run")
     provenance: dict[str, Any] = {
         "run": run, "checkpoint": weights, "source": weights, "step": source.step,
         "generator": source.label, "architecture": source.spec.architecture,
         "generator_spec": source.spec.to_dict(), "nz": source.nz,
         "latent_distribution": source.latent_distribution,
+        # SHA-256 of the weights (or of the program file): which generator, wherever it lives.
+        "generator_sha256": source.sha256,
     }
+    if source.open_options:
+        provenance["open_options"] = source.open_options
+    if meta.get("format"):
+        provenance["source_format"] = meta["format"]
     for key in ("dataset", "ema"):
         if key in meta:
             provenance[key] = meta[key]
@@ -69,9 +85,31 @@ def _class_provenance(source: GeneratorSource, label: int | None) -> dict[str, A
             "class_name": names[label] if 0 <= label < len(names) else str(label)}
 
 
+def view_provenance(*, base_latent: np.ndarray | None = None, truncation: float = 1.0,
+                    directions: Any = None, direction_values: np.ndarray | None = None
+                    ) -> dict[str, Any]:
+    """How a shown latent was composed (see :func:`ganstudio.explore.paths.compose_latent`):
+    the base latent, the truncation and the direction values with the basis they refer to."""
+    out: dict[str, Any] = {"truncation": float(truncation)}
+    if base_latent is not None:
+        out["base_latent"] = [float(v) for v in np.asarray(base_latent, np.float32).reshape(-1)]
+    if directions is not None and direction_values is not None:
+        out["directions"] = {
+            "basis_id": directions.basis_id, "layer": directions.layer,
+            "components": directions.count, "samples": directions.samples,
+            "fitted_on_sha256": directions.generator_sha256,
+            "values": [float(v) for v in np.asarray(direction_values, np.float32)]}
+    return out
+
+
 def preview_provenance(source: GeneratorSource, *, seed: int, latent: np.ndarray,
-                       label: int | None = None) -> dict[str, Any]:
-    """Provenance of one latent's preview (scale and smoothing are added on export)."""
+                       label: int | None = None, view: Mapping[str, Any] | None = None
+                       ) -> dict[str, Any]:
+    """Provenance of one latent's preview (scale and smoothing are added on export).
+
+    ``latent`` is exactly what the generator was given; ``view`` (from
+    :func:`view_provenance`) says how it was composed, so the panel can restore the state.
+    """
     latent = np.asarray(latent, dtype=np.float32).reshape(-1)
     if latent.shape != (source.nz,):
         raise ValueError(f"latent has {latent.size} values but {source.label} takes {source.nz}")
@@ -79,7 +117,21 @@ def preview_provenance(source: GeneratorSource, *, seed: int, latent: np.ndarray
     return {"kind": PREVIEW_KIND, **generator_provenance(source), "seed": int(seed),
             "latent": [float(v) for v in latent],
             "latent_edited": bool(not np.array_equal(latent, seed_latent)),
-            **_class_provenance(source, label)}
+            "truncation": 1.0, **dict(view or {}), **_class_provenance(source, label)}
+
+
+def animation_provenance(source: GeneratorSource, *, path_kind: str, frames: int,
+                         label: int | None = None, **details: Any) -> dict[str, Any]:
+    """Provenance of an animation (an interpolation or a walk); frames add their latents."""
+    return {"kind": "latent animation", "path": path_kind, **generator_provenance(source),
+            "frame_count": int(frames), **details, **_class_provenance(source, label)}
+
+
+def frame_provenance(latent: np.ndarray, index: int, size: int, smooth: bool
+                     ) -> dict[str, Any]:
+    """What one PNG frame of an animation adds: its latent and how it was sized."""
+    return {"kind": FRAME_KIND, "frame": int(index), "size": int(size), "smooth": bool(smooth),
+            "latent": [float(v) for v in np.asarray(latent, np.float32).reshape(-1)]}
 
 
 def grid_provenance(source: GeneratorSource, *, first_seed: int, n: int,
@@ -221,6 +273,15 @@ def export_points_preview(path: Path | str, generator: nn.Module, source: Genera
 
 # ----- tracing an image back ------------------------------------------------------------------
 
+def source_of(provenance: Mapping[str, Any]) -> GeneratorSource:
+    """Open the generator an image's provenance names, the way it was opened then."""
+    weights = provenance.get("checkpoint") or provenance.get("source")
+    if not weights:
+        raise ValueError("the image names no checkpoint or generator export to render from")
+    options = dict(provenance.get("open_options") or {})
+    return GeneratorSource.open(weights, **options)
+
+
 def rerender(provenance: Mapping[str, Any] | Path | str) -> np.ndarray:
     """The pixels of an exported PNG, made again from its provenance (a dict or the PNG).
 
@@ -230,12 +291,9 @@ def rerender(provenance: Mapping[str, Any] | Path | str) -> np.ndarray:
     meta = read_png_metadata(Path(provenance)) if isinstance(provenance, (str, Path)) \
         else dict(provenance)
     kind = meta.get("kind")
-    if kind not in (PREVIEW_KIND, GRID_KIND):
-        raise ValueError(f"not a latent preview or grid export (kind: {kind!r})")
-    weights = meta.get("checkpoint") or meta.get("source")
-    if not weights:
-        raise ValueError("the image names no checkpoint or generator export to render from")
-    source = GeneratorSource.open(weights)
+    if kind not in (PREVIEW_KIND, GRID_KIND, FRAME_KIND):
+        raise ValueError(f"not a latent preview, grid or animation frame (kind: {kind!r})")
+    source = source_of(meta)
     generator = source.build_for_inference()
     label = meta.get("class_label")
     scale, smooth = int(meta.get("scale", 1)), bool(meta.get("smooth", False))
@@ -244,7 +302,43 @@ def rerender(provenance: Mapping[str, Any] | Path | str) -> np.ndarray:
         assert grid is not None   # nothing asked it to stop
         return scale_image(grid, scale, smooth)
     latent = np.asarray(meta["latent"], dtype=np.float32).reshape(1, -1)
+    if kind == FRAME_KIND:
+        return resize_to(render(generator, latent, label_tensor(label))[0], int(meta["size"]),
+                         smooth)
     if is_points(source):
         return points_preview(generator, source, latent, label, scale)[0]
     return scale_image(render(generator, latent, label_tensor(label))[0], scale, smooth)
 
+
+
+# ----- animations -------------------------------------------------------------------------------
+
+def render_frames(generator: nn.Module, latents: np.ndarray, label: int | None, size: int,
+                  smooth: bool = False) -> Iterator[np.ndarray]:
+    """Each latent's image (rendered alone, as the preview is) at ``size`` pixels."""
+    latents = np.asarray(latents, dtype=np.float32)
+    labels = label_tensor(label)
+    for latent in latents:
+        yield resize_to(render(generator, latent[None], labels)[0], size, smooth)
+
+
+def export_animation(path: Path | str, source: GeneratorSource, latents: np.ndarray, *,
+                     provenance: Mapping[str, Any], size: int, fps: float = 24,
+                     smooth: bool = False, label: int | None = None,
+                     generator: nn.Module | None = None, progress: Progress | None = None,
+                     should_stop: ShouldStop | None = None) -> Path | None:
+    """Render ``latents`` (one frame each) and write them as a GIF, MP4 or PNG frame folder
+    (see :mod:`ganstudio.export.animation`); None when stopped (nothing is left behind)."""
+    from ganstudio.export.animation import write_animation
+
+    if is_points(source):
+        raise ValueError(f"{source.label} makes 2-D points: animations are for image "
+                         "generators")
+    latents = np.asarray(latents, dtype=np.float32)
+    generator = generator if generator is not None else source.build_for_inference()
+    meta = {**dict(provenance), "size": int(size), "smooth": bool(smooth)}
+    return write_animation(
+        Path(path), render_frames(generator, latents, label, size, smooth), len(latents),
+        fps=fps, provenance=meta,
+        frame_metadata=lambda i: frame_provenance(latents[i], i, size, smooth),
+        progress=progress, should_stop=should_stop)

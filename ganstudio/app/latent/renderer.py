@@ -6,7 +6,8 @@ dragged the thread only ever renders the newest latent and stale requests are dr
 
 * The **preview** (batch 1) is rendered first and sent at once.
 * The **neighbour tiles** of that latent follow, one per forward, only once no new request has
-  come for :attr:`LatentRenderer.neighbour_delay_s`; a new request abandons them.
+  come for :attr:`LatentRenderer.neighbour_delay_s`; a new request abandons them. The
+  **direction strips** (previews along each principal direction) come after them, the same way.
 * A **new generator source** is built on a second thread (a DCGAN-64 takes ~0.1-0.3 s), so the
   preview keeps following the hand while a training snapshot is being loaded; the render thread
   swaps modules between two renders and re-renders the last request.
@@ -42,6 +43,7 @@ class RenderRequest:
     label: int | None
     neighbours: np.ndarray | None      # (k, nz) float32 latents for the variation tiles
     tag: object = None                 # the caller's note (the panel's seed), handed back
+    strips: np.ndarray | None = None   # (directions, positions, nz): the direction strips
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,18 @@ class NeighbourTile:
     image: np.ndarray | None = field(repr=False)
     qimage: QImage | None = field(repr=False)
     point: np.ndarray | None
+
+
+@dataclass(frozen=True)
+class StripTile:
+    """One preview of a direction's strip: direction ``direction`` at position ``position``."""
+
+    request_id: int
+    direction: int
+    position: int
+    source: GeneratorSource = field(repr=False)
+    image: np.ndarray | None = field(repr=False)
+    qimage: QImage | None = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -118,6 +132,7 @@ class _Signals(QObject):
     preview_ready = Signal(object)      # PreviewFrame
     neighbour_ready = Signal(object)    # NeighbourTile
     cloud_ready = Signal(object)        # PointCloud
+    strip_ready = Signal(object)        # StripTile
     failed = Signal(str)
 
 
@@ -132,6 +147,7 @@ class LatentRenderer:
         self.preview_ready = self.signals.preview_ready
         self.neighbour_ready = self.signals.neighbour_ready
         self.cloud_ready = self.signals.cloud_ready
+        self.strip_ready = self.signals.strip_ready
         self.failed = self.signals.failed
         self._lock = threading.Lock()
         self._wake = threading.Event()           # a request, a built generator, or stop
@@ -157,13 +173,16 @@ class LatentRenderer:
         self._build_wake.set()
 
     def request(self, latent: np.ndarray, label: int | None,
-                neighbours: np.ndarray | None = None, tag: object = None) -> int:
+                neighbours: np.ndarray | None = None, tag: object = None,
+                strips: np.ndarray | None = None) -> int:
         """Ask for a preview of ``latent``; replaces any request not yet started."""
         with self._lock:
             self._next_id += 1
             self._pending = RenderRequest(self._next_id, np.array(latent, np.float32), label,
                                           None if neighbours is None
-                                          else np.array(neighbours, np.float32), tag)
+                                          else np.array(neighbours, np.float32), tag,
+                                          None if strips is None
+                                          else np.asarray(strips, np.float32))
             self.requests += 1
             request_id = self._next_id
         self._wake.set()
@@ -221,7 +240,7 @@ class LatentRenderer:
         generator: nn.Module | None = None
         last: RenderRequest | None = None
         cloud_key: tuple[int, int | None] | None = None
-        tiles: list[int] = []             # neighbour indices still to render for ``last``
+        tiles: list[tuple[int, ...]] = []  # (index,) neighbours, (k, j) strips still to render
         tiles_due = 0.0
         while True:
             timeout = None if not tiles else max(0.0, tiles_due - time.monotonic())
@@ -251,11 +270,17 @@ class LatentRenderer:
                         self._emit(self.cloud_ready, PointCloud(source, request.label, points))
                     self._render_preview(generator, source, request)
                     count = 0 if request.neighbours is None else len(request.neighbours)
-                    tiles = list(range(count))
+                    tiles = [(i,) for i in range(count)]
+                    if request.strips is not None:
+                        k, m = request.strips.shape[:2]
+                        tiles += [(d, j) for d in range(k) for j in range(m)]
                     tiles_due = time.monotonic() + self.neighbour_delay_s
-                elif tiles and last is not None and last.neighbours is not None:
-                    index = tiles.pop(0)
-                    self._render_tile(generator, source, last, index)
+                elif tiles and last is not None:
+                    job = tiles.pop(0)
+                    if len(job) == 1:
+                        self._render_tile(generator, source, last, job[0])
+                    else:
+                        self._render_strip(generator, source, last, *job)
             except Exception as exc:
                 log.exception("latent render failed")
                 self._emit(self.failed, f"{source.label}: rendering failed ({exc})")
@@ -281,6 +306,15 @@ class LatentRenderer:
         image, qimage, point = self._unpack(out)
         self._emit(self.neighbour_ready, NeighbourTile(request.request_id, index, source, latent,
                                                        image, qimage, point))
+
+    def _render_strip(self, generator: nn.Module, source: GeneratorSource,
+                      request: RenderRequest, direction: int, position: int) -> None:
+        assert request.strips is not None
+        latent = request.strips[direction, position]
+        out = render(generator, latent[None], label_tensor(request.label))
+        image, qimage, _point = self._unpack(out)
+        self._emit(self.strip_ready, StripTile(request.request_id, direction, position, source,
+                                               image, qimage))
 
     @staticmethod
     def _unpack(out: np.ndarray) -> tuple[np.ndarray | None, QImage | None, np.ndarray | None]:

@@ -1,4 +1,5 @@
-"""The latent panel's parts: preview, latent slider list, variation grid, points plot."""
+"""The latent panel's parts: preview, latent and direction slider lists (with locks and preview
+strips), variation grid, points plot, interpolation endpoints."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from superqt import QElidingLabel
 
 from ganstudio.app.images import ImageView
 from ganstudio.app.latent.icons import latent_icon
-from ganstudio.app.latent.state import SLIDER_STEPS_PER_UNIT
+from ganstudio.app.latent.state import DIRECTION_LIMIT, SLIDER_STEPS_PER_UNIT, STRIP_VALUES
 from ganstudio.app.theme import FAKE_COLOUR, G_COLOUR
 
 
@@ -59,6 +60,7 @@ class LatentSliders(QScrollArea):
 
     value_changed = Signal(int, float)   # dimension, new value
     reset_requested = Signal(int)
+    lock_toggled = Signal(int, bool)     # dimension, locked
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -69,6 +71,7 @@ class LatentSliders(QScrollArea):
         self.sliders: list[QSlider] = []
         self.value_labels: list[QLabel] = []
         self.reset_buttons: list[QToolButton] = []
+        self.lock_buttons: list[QToolButton] = []
         self._limit = 3.0
         self._reset_icon = latent_icon("reset")
         self.setWidget(QWidget())
@@ -86,6 +89,7 @@ class LatentSliders(QScrollArea):
         grid.setVerticalSpacing(1)
         grid.setColumnStretch(1, 1)
         self.sliders, self.value_labels, self.reset_buttons = [], [], []
+        self.lock_buttons = []
         width = self.fontMetrics().horizontalAdvance("−0.00") + 6
         for i in range(count):
             name = QLabel(f"z{i}")
@@ -112,11 +116,15 @@ class LatentSliders(QScrollArea):
             reset.setAccessibleName(f"Reset latent dimension {i}")
             reset.setToolTip(f"Put z{i} back to the seed's value")
             reset.clicked.connect(lambda _=False, i=i: self.reset_requested.emit(i))
-            for column, widget in enumerate((name, slider, value, reset)):
+            lock = lock_button(f"latentLock_{i}", f"Lock latent dimension {i}",
+                               f"Lock z{i}: a new or random seed keeps its value")
+            lock.toggled.connect(lambda on, i=i: self.lock_toggled.emit(i, on))
+            for column, widget in enumerate((name, slider, value, lock, reset)):
                 grid.addWidget(widget, i, column)
             self.sliders.append(slider)
             self.value_labels.append(value)
             self.reset_buttons.append(reset)
+            self.lock_buttons.append(lock)
         grid.setRowStretch(count, 1)
         self.setWidget(body)
 
@@ -138,6 +146,192 @@ class LatentSliders(QScrollArea):
 
     def _show_value(self, index: int, value: float) -> None:
         self.value_labels[index].setText(f"{value:+.2f}".replace("-", "−"))
+
+    def set_locked(self, locked: set[int]) -> None:
+        for i, button in enumerate(self.lock_buttons):
+            with _blocked(button):
+                button.setChecked(i in locked)
+
+
+class _blocked:
+    def __init__(self, widget: QWidget):
+        self.widget = widget
+
+    def __enter__(self) -> None:
+        self.widget.blockSignals(True)
+
+    def __exit__(self, *_exc: object) -> None:
+        self.widget.blockSignals(False)
+
+
+def lock_button(name: str, accessible: str, tooltip: str) -> QToolButton:
+    """A padlock toggle: closed when checked."""
+    button = QToolButton()
+    button.setObjectName(name)
+    button.setCheckable(True)
+    button.setAutoRaise(True)
+    button.setIconSize(QSize(14, 14))
+    icon = QIcon()
+    icon.addPixmap(latent_icon("unlock").pixmap(14, 14), QIcon.Mode.Normal, QIcon.State.Off)
+    icon.addPixmap(latent_icon("lock").pixmap(14, 14), QIcon.Mode.Normal, QIcon.State.On)
+    button.setIcon(icon)
+    button.setAccessibleName(accessible)
+    button.setToolTip(tooltip)
+    return button
+
+
+class DirectionSliders(QScrollArea):
+    """One slider per principal direction (±3 sigma, labelled with its explained variance),
+    each with a lock, a reset and a strip of previews along it (click one to go there)."""
+
+    value_changed = Signal(int, float)       # direction, value in sigma
+    reset_requested = Signal(int)
+    lock_toggled = Signal(int, bool)
+    strip_chosen = Signal(int, int)          # direction, position in STRIP_VALUES
+    STRIP_TILE = 40
+    PLACEHOLDER = ("No directions yet: press Fit to find the directions along which this "
+                   "generator's images vary most.")
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("latentDirections")
+        self.setAccessibleName("Principal directions")
+        self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.sliders: list[QSlider] = []
+        self.names: list[QLabel] = []
+        self.value_labels: list[QLabel] = []
+        self.lock_buttons: list[QToolButton] = []
+        self.strips: list[list[QToolButton]] = []
+        self._reset_icon = latent_icon("reset")
+        self.clear()
+
+    @property
+    def count(self) -> int:
+        return len(self.sliders)
+
+    def clear(self) -> None:
+        self.sliders, self.names, self.value_labels, self.lock_buttons, self.strips = \
+            [], [], [], [], []
+        self.placeholder = QLabel(self.PLACEHOLDER)
+        self.placeholder.setObjectName("latentDirectionsPlaceholder")
+        self.placeholder.setWordWrap(True)
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setWidget(self.placeholder)
+
+    def rebuild(self, labels: list[str], tooltips: list[str], show_strips: bool = True) -> None:
+        steps = int(round(DIRECTION_LIMIT * SLIDER_STEPS_PER_UNIT))
+        body = QWidget()
+        body.setObjectName("latentDirectionRows")
+        grid = QGridLayout(body)
+        grid.setContentsMargins(4, 2, 4, 2)
+        grid.setVerticalSpacing(1)
+        grid.setColumnStretch(1, 1)
+        self.sliders, self.names, self.value_labels, self.lock_buttons, self.strips = \
+            [], [], [], [], []
+        width = self.fontMetrics().horizontalAdvance("−3.00σ") + 6
+        for k, (text, tip) in enumerate(zip(labels, tooltips)):
+            name = QLabel(text)
+            name.setObjectName(f"latentDirectionName_{k}")
+            name.setToolTip(tip)
+            slider = QSlider(Qt.Orientation.Horizontal)
+            slider.setObjectName(f"latentDirection_{k}")
+            slider.setAccessibleName(f"Direction {k + 1}")
+            slider.setToolTip(f"{tip}. Drag to move along it (±{DIRECTION_LIMIT:g} σ)")
+            slider.setRange(-steps, steps)
+            slider.setPageStep(SLIDER_STEPS_PER_UNIT // 2)
+            slider.valueChanged.connect(lambda v, k=k: self._on_slider_change(k, v))
+            value = QLabel("+0.00σ")
+            value.setObjectName(f"latentDirectionValue_{k}")
+            value.setFixedWidth(width)
+            value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            value.setAccessibleName(f"Value of direction {k + 1}")
+            lock = lock_button(f"latentDirectionLock_{k}", f"Lock direction {k + 1}",
+                               f"Lock PC{k + 1}: a new or random seed keeps this setting")
+            lock.toggled.connect(lambda on, k=k: self.lock_toggled.emit(k, on))
+            reset = QToolButton()
+            reset.setObjectName(f"latentDirectionReset_{k}")
+            reset.setIcon(self._reset_icon)
+            reset.setIconSize(QSize(14, 14))
+            reset.setAutoRaise(True)
+            reset.setAccessibleName(f"Reset direction {k + 1}")
+            reset.setToolTip(f"Put PC{k + 1} back to 0")
+            reset.clicked.connect(lambda _=False, k=k: self.reset_requested.emit(k))
+            row = 2 * k
+            name.setMinimumWidth(self.fontMetrics().horizontalAdvance("PC10 · 10.0%") + 4)
+            grid.addWidget(name, row, 0)
+            grid.addWidget(slider, row, 1)
+            grid.addWidget(value, row, 2)
+            grid.addWidget(lock, row, 3)
+            grid.addWidget(reset, row, 4)
+            strip_row = QHBoxLayout()
+            strip_row.setSpacing(2)
+            strip_row.setContentsMargins(0, 0, 0, 4)
+            buttons = []
+            for j, position in enumerate(STRIP_VALUES):
+                button = QToolButton()
+                button.setObjectName(f"latentStrip_{k}_{j}")
+                button.setAccessibleName(f"Direction {k + 1} at {position:+g} sigma")
+                button.setToolTip(f"PC{k + 1} at {position:+g} σ; click to go there")
+                button.setAutoRaise(True)
+                button.setEnabled(False)
+                button.setIconSize(QSize(self.STRIP_TILE, self.STRIP_TILE))
+                button.setFixedSize(self.STRIP_TILE + 4, self.STRIP_TILE + 4)
+                button.clicked.connect(lambda _=False, k=k, j=j: self.strip_chosen.emit(k, j))
+                strip_row.addWidget(button)
+                buttons.append(button)
+            strip_row.addStretch(1)
+            strip_holder = QWidget()
+            strip_holder.setObjectName(f"latentStripRow_{k}")
+            strip_holder.setLayout(strip_row)
+            strip_holder.setVisible(show_strips)
+            grid.addWidget(strip_holder, row + 1, 1, 1, 4)
+            self.sliders.append(slider)
+            self.names.append(name)
+            self.value_labels.append(value)
+            self.lock_buttons.append(lock)
+            self.strips.append(buttons)
+        grid.setRowStretch(2 * len(labels), 1)
+        self.setWidget(body)
+
+    def set_values(self, values: np.ndarray) -> None:
+        for k, value in enumerate(np.asarray(values)[:len(self.sliders)]):
+            self.set_value(k, float(value))
+
+    def set_value(self, index: int, value: float) -> None:
+        slider = self.sliders[index]
+        with _blocked(slider):
+            slider.setValue(int(round(value * SLIDER_STEPS_PER_UNIT)))
+        self._show_value(index, value)
+
+    def set_locked(self, locked: set[int]) -> None:
+        for k, button in enumerate(self.lock_buttons):
+            with _blocked(button):
+                button.setChecked(k in locked)
+
+    def set_strip_tile(self, direction: int, position: int, image: QImage) -> None:
+        if not (0 <= direction < len(self.strips) and 0 <= position < len(self.strips[0])):
+            return
+        button = self.strips[direction][position]
+        side = self.STRIP_TILE
+        if image.width() <= side:   # whole pixels per image pixel, as in the big preview
+            factor = side // image.width()
+            scaled = image.scaled(image.width() * factor, image.height() * factor,
+                                  Qt.AspectRatioMode.KeepAspectRatio,
+                                  Qt.TransformationMode.FastTransformation)
+        else:
+            scaled = image.scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio,
+                                  Qt.TransformationMode.SmoothTransformation)
+        button.setIcon(QIcon(QPixmap.fromImage(scaled)))
+        button.setEnabled(True)
+
+    def _on_slider_change(self, index: int, position: int) -> None:
+        value = position / SLIDER_STEPS_PER_UNIT
+        self._show_value(index, value)
+        self.value_changed.emit(index, value)
+
+    def _show_value(self, index: int, value: float) -> None:
+        self.value_labels[index].setText(f"{value:+.2f}σ".replace("-", "−"))
 
 
 class NeighbourGrid(QWidget):
