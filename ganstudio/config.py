@@ -29,6 +29,9 @@ PRECISIONS = ("auto", "fp32", "bf16")
 SPEED_MODES = ("auto", "off")
 LAYOUT_MODES = ("auto", "on", "off")
 SPLITS = ("auto", "train", "test", "all")
+# Feature extractors for quality metrics (ganstudio.metrics.EXTRACTORS; kept here as names so the
+# config does not import torch).
+METRIC_EXTRACTORS = ("random-conv-v1", "inception-v3-fid")
 DIFFAUGMENT_POLICIES = ("color", "translation", "cutout")
 
 
@@ -128,6 +131,40 @@ class TrainConfig:
                                 "(faster convolutions with cuDNN and oneDNN): auto uses it for "
                                 "DCGAN on CUDA and the CPU, on forces it, off keeps NCHW.",
                                 choices=LAYOUT_MODES)
+    # Rewind and fork: full checkpoints in snapshots/, newest snapshot_keep kept. At the default
+    # DCGAN-32 width one is about 6 MB, so the ring holds about 36 MB and the last 1,500 steps.
+    snapshot_every: int = _field(250, "Keep a snapshot (G, D, optimisers, RNG) every N steps "
+                                 "to rewind or fork from; 0 turns snapshots off.", min=0,
+                                 max=1_000_000_000)
+    snapshot_keep: int = _field(6, "How many of the newest snapshots to keep (a ring; each is "
+                                "a full checkpoint, about 6 MB at the default model size).",
+                                min=1, max=1000)
+
+
+@dataclass
+class MetricsConfig:
+    enabled: bool = _field(True, "Compute quality metrics (Frechet distance, KID, precision "
+                           "and recall) against real data during training, on a background "
+                           "thread.")
+    every: int = _field(500, "Compute quality metrics every N steps.", min=1,
+                        max=1_000_000_000)
+    samples: int = _field(1000, "Generated and real samples compared per evaluation (more is "
+                          "steadier and slower; published FIDs use 50000).", min=10,
+                          max=100_000)
+    extractor: str = _field("random-conv-v1", "Feature extractor: random-conv-v1 works "
+                            "offline and is fast; inception-v3-fid gives FID values comparable "
+                            "with published ones but needs its weights file and is slow on a "
+                            "CPU. Values from different extractors are never compared.",
+                            choices=METRIC_EXTRACTORS)
+    inception_weights: str = _field("", "Path of the FID Inception weights file "
+                                    "pt_inception-2015-12-05-6726825d.pth (download it from "
+                                    "the pytorch-fid releases page; GAN Studio never downloads "
+                                    "it). Needed for inception-v3-fid.", kind="path")
+    kid: bool = _field(True, "Also compute the kernel inception distance (KID).")
+    kid_subsets: int = _field(10, "KID: average over this many random subsets.", min=1,
+                              max=1000)
+    precision_recall: bool = _field(True, "Also compute precision and recall (k-NN manifolds, "
+                                    "k = 3).")
 
 
 @dataclass
@@ -150,13 +187,27 @@ class HealthConfig:
 
 
 # What a resumed run may change: everything else defines the model, the data or the update.
+# Metrics, alarms and snapshots only watch training, so they may always change.
 RESUMABLE_CHANGES = frozenset({
     "train.steps", "train.device", "train.sample_every", "train.log_every",
     "train.checkpoint_every", "train.keep_checkpoints", "train.threads", "optim.lr_g",
     "optim.lr_d", "objective.d_steps", "objective.g_steps", "data.root", "train.precision",
-    "train.cuda_graph", "train.channels_last"} | {f"health.{name}" for name in (
+    "train.cuda_graph", "train.channels_last", "train.snapshot_every",
+    "train.snapshot_keep"} | {f"health.{name}" for name in (
         "enabled", "auto_pause", "grad_norm_factor", "grad_norm_floor", "d_real_high",
-        "d_fake_low", "overpower_reports", "collapse_ratio")})
+        "d_fake_low", "overpower_reports", "collapse_ratio")} | {f"metrics.{name}" for name in (
+        "enabled", "every", "samples", "extractor", "inception_weights", "kid", "kid_subsets",
+        "precision_recall")})
+
+# What a fork may change besides that: hyperparameters of the update that leave every weight
+# and optimiser-state shape as it was, so the parent's snapshot loads into the child. The loss
+# and the R1 weight pick the discriminator's normalisation when model.d_norm is auto; a change
+# that would switch it is refused (see ganstudio.engine.lineage.fork_config). A new seed
+# re-draws the noise and batches from the fork step on (the same seed continues exactly).
+FORK_CHANGES = RESUMABLE_CHANGES | frozenset({
+    "optim.beta1_g", "optim.beta2_g", "optim.beta1_d", "optim.beta2_d", "optim.ema",
+    "optim.ema_decay", "objective.loss", "objective.gp_weight", "objective.r1_gamma",
+    "objective.diffaugment", "train.batch_size", "train.seed"})
 
 SECTIONS: dict[str, type] = {
     "data": DataConfig,
@@ -164,6 +215,7 @@ SECTIONS: dict[str, type] = {
     "objective": ObjectiveConfig,
     "optim": OptimConfig,
     "train": TrainConfig,
+    "metrics": MetricsConfig,
     "health": HealthConfig,
 }
 
@@ -175,6 +227,7 @@ class RunConfig:
     objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
     health: HealthConfig = field(default_factory=HealthConfig)
 
     # ----- conversion -------------------------------------------------------------------------

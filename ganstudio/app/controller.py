@@ -27,7 +27,9 @@ from ganstudio.engine.control import LiveSettings, TrainingControl
 from ganstudio.engine.events import (
     CheckpointSaved,
     GeneratorSnapshot,
+    HealthAlarm,
     PointsReady,
+    QualityMetrics,
     SamplesReady,
     StepMetrics,
     TrainingFailed,
@@ -47,6 +49,7 @@ class TrainingJob:
     resume: bool
     control: TrainingControl
     dataset: Any = None          # an already opened dataset matching the config, or None
+    fork_from: Path | None = None  # a snapshot of another run to fork from (a new run_dir)
 
 
 class _SignalObserver:
@@ -66,7 +69,14 @@ class _SignalObserver:
         elif isinstance(event, GeneratorSnapshot):
             w.generator_snapshot.emit(event)
         elif isinstance(event, CheckpointSaved):
-            w.checkpoint_saved.emit(event)
+            if event.kind == "snapshot":
+                w.snapshot_saved.emit(event)
+            else:
+                w.checkpoint_saved.emit(event)
+        elif isinstance(event, HealthAlarm):
+            w.health_alarm.emit(event)
+        elif isinstance(event, QualityMetrics):
+            w.quality_metrics.emit(event)
         elif isinstance(event, TrainingStarted):
             w.training_started.emit(event)
         elif isinstance(event, TrainingPaused):
@@ -86,6 +96,9 @@ class TrainingWorker(QObject):
     points_ready = Signal(object)
     generator_snapshot = Signal(object)
     checkpoint_saved = Signal(object)
+    snapshot_saved = Signal(object)
+    health_alarm = Signal(object)
+    quality_metrics = Signal(object)
     training_paused = Signal(int)
     training_resumed = Signal(int)
     job_finished = Signal(object)            # TrainingFinished or TrainingFailed
@@ -117,7 +130,7 @@ class TrainingWorker(QObject):
 
             trainer = Trainer(job.config, run_dir=job.run_dir, observer=_SignalObserver(self),
                               control=job.control, resume=job.resume, dataset=job.dataset,
-                              generator_snapshots=True)
+                              generator_snapshots=True, fork_from=job.fork_from)
             final = trainer.run()
         except Exception as exc:  # the trainer never raises from run(); its constructor may
             final = TrainingFailed(0, str(exc) or type(exc).__name__,
@@ -133,7 +146,10 @@ class TrainingController(QObject):
     samples_ready = Signal(object)          # SamplesReady
     points_ready = Signal(object)           # PointsReady
     generator_snapshot = Signal(object)     # GeneratorSnapshot
-    checkpoint_saved = Signal(object)       # CheckpointSaved
+    checkpoint_saved = Signal(object)       # CheckpointSaved (checkpoints/)
+    snapshot_saved = Signal(object)         # CheckpointSaved of the snapshots/ ring
+    health_alarm = Signal(object)           # HealthAlarm
+    quality_metrics = Signal(object)        # QualityMetrics
     training_paused = Signal(int)           # step
     training_resumed = Signal(int)          # step
     training_finished = Signal(object)      # TrainingFinished
@@ -157,6 +173,9 @@ class TrainingController(QObject):
         w.points_ready.connect(self.points_ready)
         w.generator_snapshot.connect(self.generator_snapshot)
         w.checkpoint_saved.connect(self.checkpoint_saved)
+        w.snapshot_saved.connect(self.snapshot_saved)
+        w.health_alarm.connect(self.health_alarm)
+        w.quality_metrics.connect(self.quality_metrics)
         w.training_paused.connect(self._on_paused)
         w.training_resumed.connect(self._on_resumed)
         w.job_finished.connect(self._on_job_finished)
@@ -180,13 +199,17 @@ class TrainingController(QObject):
 
     # ----- commands -----------------------------------------------------------------------------
     def start(self, config: RunConfig, run_dir: Path, *, resume: bool = False,
-              dataset: Any = None) -> None:
+              dataset: Any = None, fork_from: Path | None = None) -> None:
+        """Train ``config`` in ``run_dir``: a new run, a resumed one, or a fork of the
+        snapshot ``fork_from`` (of another run)."""
         if self._job is not None:
             raise RuntimeError("a run is already in progress")
-        self._job = TrainingJob(config.copy(), Path(run_dir), resume, TrainingControl(), dataset)
+        self._job = TrainingJob(config.copy(), Path(run_dir), resume, TrainingControl(), dataset,
+                                Path(fork_from) if fork_from is not None else None)
         self._paused = False
         self.last_failure = None
-        log.info("%s %s", "resuming" if resume else "starting", run_dir)
+        verb = "forking" if fork_from is not None else "resuming" if resume else "starting"
+        log.info("%s %s", verb, run_dir)
         self.running_changed.emit(True)
         self._start_job.emit(self._job)
 

@@ -73,6 +73,24 @@ LABELS: dict[str, str] = {
     "train.precision": "Precision",
     "train.cuda_graph": "CUDA graph",
     "train.threads": "CPU threads",
+    "train.snapshot_every": "Snapshot every",
+    "train.snapshot_keep": "Snapshots kept",
+    "metrics.enabled": "Quality metrics",
+    "metrics.every": "Metrics every",
+    "metrics.samples": "Samples compared",
+    "metrics.extractor": "Feature extractor",
+    "metrics.inception_weights": "Inception weights",
+    "metrics.kid": "KID",
+    "metrics.kid_subsets": "KID subsets",
+    "metrics.precision_recall": "Precision / recall",
+    "health.enabled": "Watch for trouble",
+    "health.auto_pause": "Pause on an alarm",
+    "health.grad_norm_factor": "Gradient spike factor",
+    "health.grad_norm_floor": "Gradient norm floor",
+    "health.d_real_high": "D(x) at least",
+    "health.d_fake_low": "D(G(z)) at most",
+    "health.overpower_reports": "Reports in a row",
+    "health.collapse_ratio": "Collapse diversity ratio",
 }
 
 CHOICE_LABELS: dict[str, dict[Any, str]] = {
@@ -81,7 +99,13 @@ CHOICE_LABELS: dict[str, dict[Any, str]] = {
                            "mlp": "MLP (fully connected)"},
     "objective.loss": {"nonsaturating": "non-saturating (Goodfellow)", "hinge": "hinge",
                        "wgan-gp": "WGAN-GP", "lsgan": "least squares (LSGAN)"},
+    "metrics.extractor": {"random-conv-v1": "random-conv-v1 (offline, fast)",
+                          "inception-v3-fid": "inception-v3-fid (FID; needs its weights)"},
 }
+
+# What an empty text field means, for text settings (numbers show their range instead).
+PLACEHOLDERS = {"diffaugment": "off (or e.g. color,translation,cutout)",
+                "path": "no file chosen"}
 
 _INT32_MAX = 2**31 - 1
 
@@ -258,7 +282,8 @@ class TextEditor(FieldEditor):
         line.textEdited.connect(self.edited)
         if self.spec.type in (int, float):
             line.setAlignment(Qt.AlignmentFlag.AlignRight)
-        line.setPlaceholderText(describe_range(self.spec))
+        line.setPlaceholderText(PLACEHOLDERS.get(self.spec.kind or "", "")
+                                if self.spec.type is str else describe_range(self.spec))
         return line
 
     def value(self) -> str:

@@ -21,13 +21,14 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QAction, QImage
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
     QLabel,
     QListView,
+    QMenu,
     QSlider,
     QSplitter,
     QToolButton,
@@ -102,6 +103,8 @@ class SnapshotModel(QAbstractListModel):
         self._thumbs = LRUCache(THUMB_CACHE_SIZE)
         self._requested: set[str] = set()
         self._decoder = decoder
+        self._placeholder = QImage(THUMB_SIZE, THUMB_SIZE, QImage.Format.Format_ARGB32)
+        self._placeholder.fill(Qt.GlobalColor.transparent)
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.steps)
@@ -119,6 +122,9 @@ class SnapshotModel(QAbstractListModel):
             thumb = self._thumbs.get(key)
             if thumb is None:
                 self._request_thumbnail(key)
+                # A blank of the thumbnail's size until it is decoded: the filmstrip sizes its
+                # (uniform) items from the first one, which must not be icon-less.
+                return self._placeholder
             return thumb
         if role == self.StepRole:
             return self.steps[row]
@@ -223,6 +229,7 @@ class GalleryPanel(QWidget):
     export_requested = Signal(int, str)      # step, path of the selected snapshot
     export_all_requested = Signal()
     selection_changed = Signal(int)          # row
+    fork_requested = Signal(int)             # "Fork from step N…" on a snapshot
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -237,6 +244,8 @@ class GalleryPanel(QWidget):
         self._dialog: SnapshotDialog | None = None
         self._grid_side = 8
         self._real_images = None
+        self._fork_enabled = False
+        self._fork_disabled_reason = ""
         self._build()
         self._update_controls()
 
@@ -281,6 +290,9 @@ class GalleryPanel(QWidget):
                                     "chosen step. Click to enlarge.")
         self.sample_view.set_clickable(True)
         self.sample_view.clicked.connect(self.open_enlarged)
+        self.sample_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.sample_view.customContextMenuRequested.connect(
+            lambda pos: self._show_fork_menu(self.current_row, self.sample_view, pos))
         self.real_view = ImageView("Real images from the dataset appear here.")
         self.real_view.setObjectName("realBatchView")
         self.real_view.setAccessibleName("Real images")
@@ -334,6 +346,10 @@ class GalleryPanel(QWidget):
         self.filmstrip.setFixedHeight(THUMB_SIZE + 44)
         self.filmstrip.setHorizontalScrollMode(QListView.ScrollMode.ScrollPerPixel)
         self.filmstrip.selectionModel().currentChanged.connect(self._on_filmstrip_current)
+        self.filmstrip.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.filmstrip.customContextMenuRequested.connect(
+            lambda pos: self._show_fork_menu(self.filmstrip.indexAt(pos).row(), self.filmstrip,
+                                             pos))
         layout.addWidget(self.filmstrip)
 
     def _captioned(self, view: QWidget, caption: str) -> QWidget:
@@ -555,6 +571,37 @@ class GalleryPanel(QWidget):
         self._dialog.show_image(image, f"Sample grid at step {self.current_step or 0:,}")
         self._dialog.show()
         self._dialog.raise_()
+
+    # ----- "Fork from step N…" ------------------------------------------------------------------
+    def set_fork_enabled(self, enabled: bool, reason: str = "") -> None:
+        """Whether right-clicking a snapshot offers to fork the run from its step."""
+        self._fork_enabled = enabled
+        self._fork_disabled_reason = reason
+
+    def fork_menu_for_row(self, row: int) -> QMenu | None:
+        """The context menu of the snapshot at ``row`` (not shown; None for no snapshot)."""
+        if not 0 <= row < self.count:
+            return None
+        step = self.model.steps[row]
+        menu = QMenu(self)
+        menu.setObjectName("galleryContextMenu")
+        action = QAction(f"Fork from step {step:,}…", menu)
+        action.setObjectName("galleryForkAction")
+        action.setIcon(icon("fork"))
+        action.setEnabled(self._fork_enabled)
+        action.setToolTip("Continue the run from the nearest snapshot at or before this step "
+                          "in a new run folder" if self._fork_enabled
+                          else self._fork_disabled_reason)
+        action.triggered.connect(lambda _checked=False, s=step: self.fork_requested.emit(s))
+        menu.addAction(action)
+        menu.setToolTipsVisible(True)
+        return menu
+
+    def _show_fork_menu(self, row: int, widget: QWidget, pos) -> None:
+        menu = self.fork_menu_for_row(row)
+        if menu is not None:
+            menu.aboutToHide.connect(menu.deleteLater)
+            menu.popup(widget.mapToGlobal(pos))
 
     def _request_export(self) -> None:
         if self.current_path is not None and self.current_step is not None:

@@ -27,6 +27,9 @@ class RunHistory:
     checkpoints: list[tuple[int, Path]] = field(default_factory=list)
     last_points: dict[str, Any] | None = None
     output_kind: str = "probability"
+    quality: list[dict[str, Any]] = field(default_factory=list)   # "kind": "quality" lines
+    alarms: list[dict[str, Any]] = field(default_factory=list)    # "kind": "alarm" lines
+    lineage: Any = None          # ganstudio.engine.runs.Lineage of a fork, else None
 
     @property
     def checkpoint_step(self) -> int:
@@ -83,7 +86,8 @@ def load_history(run_dir: Path) -> RunHistory:
 
     from ganstudio.engine.checkpoint import list_checkpoints
     from ganstudio.engine.objectives import OUTPUT_KIND
-    from ganstudio.engine.trainer import read_metrics
+    from ganstudio.engine.runs import read_lineage
+    from ganstudio.engine.trainer import read_metric_lines, split_metric_lines
 
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
@@ -93,8 +97,12 @@ def load_history(run_dir: Path) -> RunHistory:
         config = RunConfig.from_toml(run_dir / "config.toml")
     except GanStudioError as exc:
         error = str(exc)
-    history = RunHistory(run_dir, config, error, read_metrics(run_dir), list_snapshots(run_dir),
-                         list_checkpoints(run_dir / "checkpoints"))
+    # Loss reports, quality lines and alarm lines share metrics.jsonl; each goes to its own
+    # place (quality lines must never become points of the loss curves).
+    lines = split_metric_lines(read_metric_lines(run_dir))
+    history = RunHistory(run_dir, config, error, lines["report"], list_snapshots(run_dir),
+                         list_checkpoints(run_dir / "checkpoints"), quality=lines["quality"],
+                         alarms=lines["alarm"], lineage=read_lineage(run_dir))
     if config is not None:
         history.output_kind = OUTPUT_KIND.get(config.objective.loss, "probability")
     point_files = sorted((run_dir / "samples").glob("step-*.npz")) \

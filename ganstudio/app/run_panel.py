@@ -68,7 +68,8 @@ FOLDER_FIELDS = ("data.class_labels", "data.cache")
 LIVE_FIELDS = ("optim.lr_g", "optim.lr_d", "objective.d_steps", "objective.g_steps")
 POINT_DATASETS_BEFORE_LOAD = ("ring", "grid", "spiral")
 SECTION_TITLES = {"data": "Data", "model": "Model", "objective": "Objective",
-                  "optim": "Optimiser", "train": "Training"}
+                  "optim": "Optimiser", "train": "Training", "metrics": "Quality metrics",
+                  "health": "Health alarms"}
 
 MODE_NEW, MODE_RESUME, MODE_TRAINING = "new", "resume", "training"
 
@@ -336,6 +337,14 @@ class RunPanel(QWidget):
                 header.setFont(font)
                 advanced_form.addRow(header)
             self._add_field(advanced_form, spec.path)
+        weights_button = QToolButton()
+        weights_button.setObjectName("chooseInceptionWeightsButton")
+        weights_button.setIcon(icon("open-file"))
+        weights_button.setToolTip("Choose the FID Inception weights file "
+                                  "(pt_inception-2015-12-05-6726825d.pth)")
+        weights_button.setAccessibleName("Choose the Inception weights file")
+        weights_button.clicked.connect(self._choose_inception_weights)
+        self._editors["metrics.inception_weights"].add_button(weights_button)
         self.advanced.hide()
         column.addWidget(self.advanced)
         column.addStretch(1)
@@ -562,6 +571,16 @@ class RunPanel(QWidget):
             self._editors["data.root"].set_value(folder)
             self._after_data_change()
 
+    def _choose_inception_weights(self) -> None:
+        current = self._editors["metrics.inception_weights"].value()
+        start = str(Path(current).expanduser().parent) if current else str(Path.home())
+        path, _filter = QFileDialog.getOpenFileName(
+            self, "Choose the FID Inception weights file", start,
+            "PyTorch weights (*.pth *.pt);;All files (*)")
+        if path:
+            self._editors["metrics.inception_weights"].set_value(path)
+            self._on_field_edited("metrics.inception_weights")
+
     def _emit_live_settings(self) -> None:
         if self._mode != MODE_TRAINING:
             return
@@ -686,9 +705,29 @@ class RunPanel(QWidget):
         if self._kind == "points" and config.objective.diffaugment:
             errors.setdefault("objective.diffaugment", "DiffAugment works on images; clear it "
                               "for 2-D point datasets")
+        self._check_inception_weights(config, errors)
         if check_data:
             self._check_data(config, errors)
         return config, errors
+
+    def _check_inception_weights(self, config: RunConfig, errors: dict[str, str]) -> None:
+        """The Inception extractor needs its weights file; say how to get it, at the field."""
+        metrics = config.metrics
+        if not metrics.enabled or metrics.extractor != "inception-v3-fid" \
+                or self._kind == "points" or "metrics.inception_weights" in errors:
+            return
+        path = Path(metrics.inception_weights).expanduser() if metrics.inception_weights \
+            else None
+        if path is not None and path.is_file():
+            return
+        where = f"{path} was not found. " if path is not None else "No file is set. "
+        if not self._engine_ready:  # the full instructions live with PyTorch; soon loaded
+            errors["metrics.inception_weights"] = where + "inception-v3-fid needs the file " \
+                "pt_inception-2015-12-05-6726825d.pth."
+            return
+        from ganstudio.metrics.extractors import inception_weights_help
+
+        errors["metrics.inception_weights"] = where + inception_weights_help(path)
 
     def _check_model_fits_data(self, config: RunConfig, architecture: str,
                                errors: dict[str, str]) -> None:

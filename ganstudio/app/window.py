@@ -46,10 +46,12 @@ from PySide6.QtWidgets import (
 )
 
 from ganstudio.app import settings as keys
+from ganstudio.app.alarm_banner import AlarmBanner
 from ganstudio.app.gallery import GalleryPanel
 from ganstudio.app.log_panel import LogBuffer, LogPanel
 from ganstudio.app.resources import app_icon, icon
 from ganstudio.app.run_panel import MODE_NEW, MODE_RESUME, MODE_TRAINING, RunPanel
+from ganstudio.app.runs_panel import RunsPanel
 from ganstudio.app.tasks import TaskRunner
 from ganstudio.errors import ConfigError
 
@@ -121,6 +123,7 @@ class MainWindow(QMainWindow):
         self._devices: list[Any] = []
         self._datasets: list[Any] = []
         self.controller = None
+        self.run_tools = None          # health banner, forks, run list (ganstudio.app.run_tools)
         self.plots = None
         self.points_view = None
         self.latent_panel = None
@@ -198,8 +201,9 @@ class MainWindow(QMainWindow):
                                  "folder: its curves, samples and checkpoints; resume it",
                                  (QKeySequence.StandardKey.Open,), self.choose_run)
         self.open_generator_action = a("actionOpenGenerator", "Open Checkpoint or Generator…",
-                                       "open-file", "Explore a checkpoint (.pt) or generator "
-                                       "export (.safetensors) in the latent explorer",
+                                       "open-file", "Explore a checkpoint, generator export, "
+                                       "DCGAN-example netG, .pt2 or TorchScript file in the "
+                                       "latent explorer",
                                        ("Ctrl+Shift+O",), self.choose_generator)
         self.choose_dataset_action = a("actionChooseDataset", "Choose Image Folder…",
                                        "dataset", "Train on a folder of your own images",
@@ -220,8 +224,16 @@ class MainWindow(QMainWindow):
                                      self.reset_layout)
 
     def _build_central(self) -> None:
+        central = QWidget()
+        central.setObjectName("centralArea")
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(6, 6, 6, 0)
+        layout.setSpacing(0)
+        self.alarm_banner = AlarmBanner()      # health alarms, above the samples
         self.gallery = GalleryPanel()
-        self.setCentralWidget(self.gallery)
+        layout.addWidget(self.alarm_banner)
+        layout.addWidget(self.gallery, 1)
+        self.setCentralWidget(central)
 
     def _dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea,
               icon_name: str) -> QDockWidget:
@@ -267,6 +279,11 @@ class MainWindow(QMainWindow):
             self.setCorner(corner, area)
         self.run_dock = self._dock("runDock", "Run setup", run_box,
                                    Qt.DockWidgetArea.LeftDockWidgetArea, "dataset")
+        self.runs_panel = RunsPanel()
+        self.runs_dock = self._dock("runsDock", "Runs", self.runs_panel,
+                                    Qt.DockWidgetArea.LeftDockWidgetArea, "runs")
+        self.tabifyDockWidget(self.run_dock, self.runs_dock)
+        self.run_dock.raise_()
         self.latent_dock = self._dock("latentDock", "Latent explorer",
                                       _Loading("Loading the latent explorer…"),
                                       Qt.DockWidgetArea.RightDockWidgetArea, "latent")
@@ -306,8 +323,8 @@ class MainWindow(QMainWindow):
             training.addAction(action)
         self.view_menu = view = bar.addMenu("&View")
         view.setObjectName("viewMenu")
-        for dock in (self.run_dock, self.plots_dock, self.latent_dock, self.points_dock,
-                     self.log_dock):
+        for dock in (self.run_dock, self.runs_dock, self.plots_dock, self.latent_dock,
+                     self.points_dock, self.log_dock):
             view.addAction(dock.toggleViewAction())
         view.addSeparator()
         view.addAction(self.reset_layout_action)
@@ -465,6 +482,10 @@ class MainWindow(QMainWindow):
         c.training_resumed.connect(self._on_resumed)
         c.training_finished.connect(self._on_finished)
         c.training_failed.connect(self._on_failed)
+        from ganstudio.app.run_tools import RunTools
+
+        self.run_tools = RunTools(self)
+        self.run_tools.refresh_runs()
         self.run_panel.set_engine_ready(self._datasets, self._devices)
         self._engine_ready = True
         self.device_label.setText(self._device_text())
@@ -588,6 +609,21 @@ class MainWindow(QMainWindow):
             self.plots.clear()
             self.gallery.clear()
             self.points_view.clear()
+        self._begin_training(config, run_dir, resume=resume)
+
+    def start_fork(self, config: Any, run_dir: Path, restore_point: Path) -> bool:
+        """Train a fork of the open run: ``config`` in the new folder ``run_dir``, from the
+        parent's snapshot ``restore_point``. The parent's curves and samples up to the fork
+        step stay on screen (the fork inherits them). Returns whether training started."""
+        if self._state != IDLE or not self._engine_ready:
+            return False
+        self._checkpoints = {}
+        self.run_panel.set_config(config)
+        self._begin_training(config, Path(run_dir), resume=False, fork_from=restore_point)
+        return True
+
+    def _begin_training(self, config: Any, run_dir: Path, *, resume: bool,
+                        fork_from: Path | None = None) -> None:
         self._run_dir = run_dir
         self._run_config = config
         self._total_steps = config.train.steps
@@ -597,9 +633,10 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{run_dir.name} — GAN Studio")
         self.run_panel.set_mode(MODE_TRAINING)
         self._set_state(STARTING)
-        self.statusBar().showMessage(f"{'Resuming' if resume else 'Starting'} {run_dir}…")
+        verb = "Forking into" if fork_from else "Resuming" if resume else "Starting"
+        self.statusBar().showMessage(f"{verb} {run_dir}…")
         self.controller.start(config, run_dir, resume=resume,
-                              dataset=self.run_panel.dataset_for(config))
+                              dataset=self.run_panel.dataset_for(config), fork_from=fork_from)
 
     def toggle_pause(self) -> None:
         if self.controller is None or self._state not in (TRAINING, PAUSED):
@@ -663,8 +700,8 @@ class MainWindow(QMainWindow):
         self.points_view.queue_points(event)
 
     def _on_generator_snapshot(self, event: Any) -> None:
-        if self.latent_panel is not None:
-            self.latent_panel.set_source(event.source)
+        if self.latent_panel is not None:   # shown while its "Follow training" is on
+            self.latent_panel.set_live_source(event.source)
 
     def _on_checkpoint_saved(self, event: Any) -> None:
         self._checkpoints[event.step] = Path(event.path)
@@ -685,9 +722,16 @@ class MainWindow(QMainWindow):
     def _on_finished(self, event: Any) -> None:
         self._step = event.step
         self._elapsed = event.elapsed
+        words = "finished" if event.reason == "completed" else "stopped"
+        if getattr(event, "note", ""):
+            # NaN/Inf: the final state was not saved; the last good checkpoint is the one.
+            self.statusBar().showMessage(f"Training {words} at step {event.step:,}. "
+                                         f"{event.note}", 30000)
+            log.warning("%s", event.note)
+            self._after_run(self._checkpoint_step(event.checkpoint))
+            return
         if event.checkpoint is not None:
             self._checkpoints[event.step] = Path(event.checkpoint)
-        words = "finished" if event.reason == "completed" else "stopped"
         self.statusBar().showMessage(f"Training {words} at step {event.step:,}; checkpoint "
                                      f"saved in {self._run_dir}", 15000)
         log.info("training %s at step %d (%.1f s of training)", words, event.step, event.elapsed)
@@ -766,15 +810,16 @@ class MainWindow(QMainWindow):
                 self.new_run()
                 self.run_panel.set_dataset(str(path))
             return
-        if path.suffix.lower() in (".pt", ".safetensors"):
-            run_dir = run_dir_of(path)
-            if run_dir is not None:
-                self.open_run(run_dir, generator=path)
-            else:
-                self.open_generator(path)
+        if path.suffix.lower() == ".png":     # an exported image: restore the view that made it
+            if self.latent_panel is not None and self.latent_panel.restore_png(path):
+                self.latent_dock.show()
+                self.latent_dock.raise_()
             return
-        self.show_failure("Cannot open", f"{path}: GAN Studio opens run folders, checkpoints "
-                          "(.pt), generator exports (.safetensors) and folders of images", "")
+        run_dir = run_dir_of(path) if path.suffix.lower() in (".pt", ".safetensors") else None
+        if run_dir is not None:
+            self.open_run(run_dir, generator=path)
+        else:   # a checkpoint, export or foreign generator; GeneratorSource says what it is
+            self.open_generator(path)
 
     def open_run(self, run_dir: Path, generator: Path | None = None) -> None:
         if self._state != IDLE:
@@ -806,7 +851,7 @@ class MainWindow(QMainWindow):
         else:
             self.run_panel.set_mode(MODE_NEW)
         self.plots.set_output_kind(history.output_kind)
-        self.plots.set_history(history.metrics)
+        self.plots.set_history(history.metrics, history.quality, history.alarms)
         self.gallery.set_snapshots(history.snapshots)
         self.points_view.clear()
         if history.last_points is not None:
@@ -860,8 +905,9 @@ class MainWindow(QMainWindow):
             if self.latent_dock is not None:
                 self.latent_dock.show()
                 self.latent_dock.raise_()
-            self.statusBar().showMessage(f"Exploring {source.label} (step {source.step:,})",
-                                         8000)
+            trust = source.metadata.get("trust")   # TorchScript runs its own code: say so
+            self.statusBar().showMessage(f"Exploring {source.label} (step {source.step:,})"
+                                         + (f" — {trust}" if trust else ""), 8000)
             self.generator_opened.emit(source)
 
         def failed(message: str, details: str) -> None:
@@ -882,7 +928,7 @@ class MainWindow(QMainWindow):
         start = self.settings.folder(keys.LAST_RUN_FOLDER, self.run_panel.runs_folder())
         path, _filter = QFileDialog.getOpenFileName(
             self, "Open a checkpoint or generator export", str(start),
-            "Generators (*.pt *.safetensors);;All files (*)")
+            "Generators (*.pt *.pth *.pt2 *.safetensors *.ts *.torchscript);;All files (*)")
         if path:
             self.open_path(path)
 
@@ -897,6 +943,7 @@ class MainWindow(QMainWindow):
         self._total_steps = 0
         self._step = 0
         self._elapsed = 0.0
+        self.alarm_banner.clear()
         self.run_panel.set_mode(MODE_NEW)
         if self.plots is not None:
             self.plots.clear()
@@ -1083,6 +1130,7 @@ class MainWindow(QMainWindow):
 
     def _refresh_theme(self) -> None:
         self.run_panel.refresh_palette()
+        self.alarm_banner.apply_theme()
         if self.plots is not None:
             self.plots.apply_theme()
         if self.points_view is not None:
@@ -1093,19 +1141,24 @@ class MainWindow(QMainWindow):
         self._show_points_dock(self.run_panel.dataset_kind == "points")
 
     # ============================================================================ drag and drop
+    def _accepts_drop(self, event: Any) -> bool:
+        # Exported PNGs restore a latent view at any time; other files only when idle.
+        path = self._dropped_path(event)
+        return path is not None and (self._state == IDLE or path.suffix.lower() == ".png")
+
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if self._state == IDLE and self._dropped_path(event) is not None:
+        if self._accepts_drop(event):
             event.acceptProposedAction()
         else:
             event.ignore()
 
     def dragMoveEvent(self, event: Any) -> None:
-        if self._state == IDLE and self._dropped_path(event) is not None:
+        if self._accepts_drop(event):
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:
         path = self._dropped_path(event)
-        if path is None or self._state != IDLE:
+        if path is None or not self._accepts_drop(event):
             event.ignore()
             return
         event.acceptProposedAction()
@@ -1175,6 +1228,8 @@ class MainWindow(QMainWindow):
                 self.latent_panel.shutdown()
             except Exception:
                 log.exception("the latent explorer did not shut down cleanly")
+        if self.run_tools is not None:
+            self.run_tools.shutdown()
         if self.controller is not None:
             self.controller.shutdown()
         self.run_panel.shutdown()

@@ -8,8 +8,12 @@ Examples::
     ganstudio-train runs/photos/config.toml --out runs/photos-again
     ganstudio-train --resume runs/photos --steps 20000
     ganstudio-train --set optim.ema=true --set objective.loss=hinge
+    ganstudio-train --fork runs/photos --from-step 19000 --set optim.lr_g=1e-4 --out runs/p2
 
 Flags override the config file. Ctrl-C stops after the current step and saves a checkpoint.
+Health alarms (NaN, exploding gradients, D overpowering G, mode collapse) print as WARNING
+lines; with health.auto_pause (the default) an alarm stops the run with a checkpoint (exit
+status 3), to be resumed or forked from an earlier snapshot.
 """
 
 from __future__ import annotations
@@ -48,7 +52,7 @@ FLAGS: dict[str, str] = {
 }
 FIELD_FLAGS = {path: flag for flag, path in FLAGS.items()}
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_ALARM, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,6 +70,13 @@ def build_parser() -> argparse.ArgumentParser:
                         "runs/<dataset>-<model>-<time>)")
     parser.add_argument("--resume", type=Path, metavar="RUN_DIR",
                         help="continue a run from its newest checkpoint")
+    parser.add_argument("--fork", type=Path, metavar="RUN_DIR",
+                        help="start a new run (--out, default RUN_DIR-fork-STEP) from a "
+                        "snapshot of RUN_DIR; --set may change hyperparameters that keep the "
+                        "model's shapes (learning rates, betas, loss, batch size, seed...)")
+    parser.add_argument("--from-step", type=int, metavar="N", default=None,
+                        help="with --fork: the newest snapshot or checkpoint at or before "
+                        "step N (default: the newest)")
     parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                         help="set any config value, e.g. --set optim.ema=true (repeatable)")
     parser.add_argument("--download", action="store_true",
@@ -92,14 +103,25 @@ def flag_for(field: str) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.ERROR if args.quiet else logging.INFO,
-                        format="%(levelname)s: %(message)s")
+    root = logging.getLogger()
+    handler, level = _ReporterLogHandler(quiet=args.quiet), root.level
+    root.addHandler(handler)
+    root.setLevel(logging.ERROR if args.quiet else logging.INFO)
+    try:
+        return _main(args, handler)
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+
+
+def _main(args: argparse.Namespace, log_handler: "_ReporterLogHandler") -> int:
     if args.list_datasets:
         return _list_datasets()
     if args.list_models:
         return _list_models()
     try:
         config, run_dir, resume = resolve_run(args)
+        fork_from = resolve_fork_point(args)
     except ConfigError as exc:
         print(f"ganstudio-train: error: {flag_for(exc.field)}: {exc.reason}", file=sys.stderr)
         return EXIT_USAGE
@@ -107,7 +129,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"ganstudio-train: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     return train(config, run_dir, resume=resume, quiet=args.quiet,
-                 progress_bar=not args.no_progress and not args.quiet)
+                 progress_bar=not args.no_progress and not args.quiet, fork_from=fork_from,
+                 log_handler=log_handler)
 
 
 def resolve_run(args: argparse.Namespace) -> tuple[RunConfig, Path | None, bool]:
@@ -125,6 +148,10 @@ def resolve_run(args: argparse.Namespace) -> tuple[RunConfig, Path | None, bool]
     if args.download:
         overrides["data.download"] = "true"
 
+    if args.from_step is not None and args.fork is None:
+        raise GanStudioError("--from-step goes with --fork RUN_DIR")
+    if args.fork is not None:
+        return _resolve_fork(args, overrides)
     if args.resume is not None:
         if args.config is not None or args.out is not None:
             raise GanStudioError("--resume continues a run in its own folder: give no config "
@@ -158,6 +185,38 @@ def resolve_run(args: argparse.Namespace) -> tuple[RunConfig, Path | None, bool]
     return config, args.out, False
 
 
+def _fork_point(args: argparse.Namespace):
+    from ganstudio.engine.runs import restore_point_at
+
+    if not args.fork.is_dir():
+        raise GanStudioError(f"--fork {args.fork}: no such run folder")
+    step = args.from_step if args.from_step is not None else 2**62
+    return restore_point_at(args.fork, step)
+
+
+def _resolve_fork(args: argparse.Namespace, overrides: dict[str, str]
+                  ) -> tuple[RunConfig, Path, bool]:
+    """The parent's config at the fork point with the flags applied, checked for a fork."""
+    from ganstudio.engine.checkpoint import load_checkpoint
+    from ganstudio.engine.runs import fork_config, fork_run_dir
+
+    if args.resume is not None or args.config is not None:
+        raise GanStudioError("--fork starts from a run's snapshot: give no config file and no "
+                             "--resume with it")
+    point = _fork_point(args)
+    parent = RunConfig.from_dict(load_checkpoint(point.path)["config"], source=str(point.path))
+    config = fork_config(parent, overrides, point.step)
+    out = args.out if args.out is not None else fork_run_dir(args.fork, point.step)
+    if (out / "checkpoints").is_dir() and any((out / "checkpoints").iterdir()):
+        raise GanStudioError(f"{out} already holds a run; choose another --out")
+    return config, out, False
+
+
+def resolve_fork_point(args: argparse.Namespace) -> Path | None:
+    """The snapshot or checkpoint a --fork starts from (None without --fork)."""
+    return _fork_point(args).path if args.fork is not None else None
+
+
 def _keys_in_file(path: Path) -> set[str]:
     import tomllib
 
@@ -180,18 +239,24 @@ def _config_of_run(run_dir: Path) -> RunConfig:
 
 
 def train(config: RunConfig, run_dir: Path | None, *, resume: bool = False, quiet: bool = False,
-          progress_bar: bool = True) -> int:
+          progress_bar: bool = True, fork_from: Path | None = None,
+          log_handler: "_ReporterLogHandler | None" = None) -> int:
     from ganstudio.engine.control import TrainingControl
     from ganstudio.engine.events import TrainingFinished
     from ganstudio.engine.trainer import Trainer
 
     control = TrainingControl()
-    reporter = ConsoleReporter(quiet=quiet, progress_bar=progress_bar)
-    trainer = Trainer(config, run_dir=run_dir, observer=reporter, control=control, resume=resume)
+    reporter = ConsoleReporter(quiet=quiet, progress_bar=progress_bar, control=control)
+    trainer = Trainer(config, run_dir=run_dir, observer=reporter, control=control, resume=resume,
+                      fork_from=fork_from)
     interrupted = _install_interrupt_handler(control, reporter)
+    if log_handler is not None:
+        log_handler.reporter = reporter
     try:
         final = trainer.run()
     finally:
+        if log_handler is not None:
+            log_handler.reporter = None
         reporter.close()
         signal.signal(signal.SIGINT, signal.default_int_handler)
     if isinstance(final, TrainingFinished):
@@ -199,10 +264,20 @@ def train(config: RunConfig, run_dir: Path | None, *, resume: bool = False, quie
             where = f"; checkpoint {final.checkpoint}" if final.checkpoint else ""
             print(f"{'Stopped' if final.reason == 'stopped' else 'Finished'} at step "
                   f"{final.step} in {final.elapsed:.1f} s{where}")
+            if final.note:
+                print(final.note)
             print(f"Run folder: {trainer.run_dir}")
-            if final.reason == "stopped":
+            if reporter.stopping_alarm is not None:
+                alarm = reporter.stopping_alarm
+                print(f"Stopped by the alarm \"{alarm.title}\" (health.auto_pause). Rewind with: "
+                      f"ganstudio-train --fork {trainer.run_dir} --from-step "
+                      f"{max(0, alarm.step - 1)} --set ... ; or continue with: ganstudio-train "
+                      f"--resume {trainer.run_dir} --set health.auto_pause=false")
+            elif final.reason == "stopped":
                 print(f"Continue with: ganstudio-train --resume {trainer.run_dir}")
-        return EXIT_INTERRUPTED if interrupted.is_set() else EXIT_OK
+        if interrupted.is_set():
+            return EXIT_INTERRUPTED
+        return EXIT_ALARM if reporter.stopping_alarm is not None else EXIT_OK
     print(f"ganstudio-train: error: {final.message}", file=sys.stderr)
     if final.checkpoint:
         print(f"The last good checkpoint is intact: {final.checkpoint}", file=sys.stderr)
@@ -226,22 +301,29 @@ def _install_interrupt_handler(control, reporter) -> threading.Event:
 
 
 class ConsoleReporter:
-    """Progress bar (or plain lines) for the events of a run."""
+    """Progress bar (or plain lines) for the events of a run.
 
-    def __init__(self, *, quiet: bool, progress_bar: bool):
+    Health alarms print as WARNING lines (also with ``--quiet``). Nobody is at a terminal to
+    press Continue, so an alarm that pauses training (``health.auto_pause``) stops the run
+    instead: a checkpoint is saved (unless the state is NaN) and the exit status is 3.
+    """
+
+    def __init__(self, *, quiet: bool, progress_bar: bool, control=None):
         self.quiet = quiet
         self.progress_bar = progress_bar
+        self.control = control
         self.bar = None
+        self.stopping_alarm = None
         self._lock = threading.Lock()
 
-    def message(self, text: str) -> None:
-        if self.quiet:
+    def message(self, text: str, important: bool = False, stderr: bool = False) -> None:
+        if self.quiet and not important:
             return
         with self._lock:
             if self.bar is not None:
                 self.bar.write(text)
             else:
-                print(text, flush=True)
+                print(text, file=sys.stderr if stderr else sys.stdout, flush=True)
 
     def close(self) -> None:
         with self._lock:
@@ -254,9 +336,14 @@ class ConsoleReporter:
 
         if isinstance(event, ev.TrainingStarted):
             verb = "Resuming" if event.start_step else "Training"
+            if event.parent is not None:
+                self.message(f"Forked from {event.parent} at step {event.fork_step:,}")
+                verb = "Training the fork:"
             size = f"{event.dataset_size:,} items" if event.dataset_size else "infinite"
             self.message(f"{verb} {event.architecture} on {event.dataset} ({size}) with "
                          f"{event.device_name}; run folder {event.run_dir}")
+            if event.dataset_message:
+                self.message(f"Note: {event.dataset_message}")
             if self.progress_bar:
                 from tqdm import tqdm
 
@@ -272,12 +359,53 @@ class ConsoleReporter:
                     self.bar.set_postfix_str(text, refresh=True)
                     return
             self.message(f"step {event.step}: {text}")
+        elif isinstance(event, ev.HealthAlarm):
+            self.message(f"WARNING: {event.title} at step {event.step:,}: {event.message}",
+                         important=True)
+            if event.paused and self.control is not None:
+                self.stopping_alarm = event
+                self.message("Stopping the run with a checkpoint (health.auto_pause; "
+                             "--set health.auto_pause=false trains on through alarms).",
+                             important=True)
+                self.control.stop()
+        elif isinstance(event, ev.QualityMetrics):
+            parts = [f"FD {event.fd:.4g}"]
+            if event.kid is not None:
+                parts.append(f"KID {event.kid:.4g}")
+            if event.precision is not None:
+                parts.append(f"precision {event.precision:.2f}  recall {event.recall:.2f}")
+            self.message(f"step {event.step}: quality ({event.extractor}, {event.samples} "
+                         f"samples, {event.seconds:.1f} s): {'  '.join(parts)}")
         elif isinstance(event, ev.CheckpointSaved):
-            log.debug("checkpoint saved: %s", event.path)
+            log.debug("%s saved: %s", event.kind, event.path)
         elif isinstance(event, ev.TrainingFinished):
             with self._lock:
                 if self.bar is not None:
                     self.bar.update(event.step - self.bar.n)
+
+
+class _ReporterLogHandler(logging.Handler):
+    """Log records on stderr, through the reporter while one runs, so they never tear the
+    progress bar. Records of events the reporter prints itself (health alarms, quality
+    lines) are left to it."""
+
+    def __init__(self, quiet: bool):
+        super().__init__(level=logging.ERROR if quiet else logging.INFO)
+        self.reporter: ConsoleReporter | None = None
+        self.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if getattr(record, "reported_as_event", False):
+            return
+        try:
+            text = self.format(record)
+            reporter = self.reporter
+            if reporter is not None:
+                reporter.message(text, important=True, stderr=True)
+            else:
+                print(text, file=sys.stderr, flush=True)
+        except Exception:
+            self.handleError(record)
 
 
 def _list_datasets() -> int:

@@ -37,6 +37,9 @@ class TrainingStarted:
     architecture: str
     output_kind: str        # "probability" (D(x) in [0, 1]) or "score" (critic value)
     speed_notes: tuple[str, ...] = ()  # fast-path decisions and why (CUDA graph, bf16...)
+    dataset_message: str = ""          # e.g. which files of an image folder were skipped, why
+    parent: Path | None = None         # a fork's parent run folder
+    fork_step: int | None = None       # ...and the step it was forked at
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,50 @@ class GeneratorSnapshot:
 class CheckpointSaved:
     step: int
     path: Path
+    kind: str = "checkpoint"   # "checkpoint" (checkpoints/) or "snapshot" (the snapshots/ ring)
+
+
+@dataclass(frozen=True)
+class QualityMetrics:
+    """Quality of the generator at ``step`` against a fixed real subset.
+
+    Every value belongs to ``extractor`` (``random-conv-v1``, ``inception-v3-fid``, or
+    ``points-2d`` where 2-D points are their own features): values of different extractors are
+    on unrelated scales and must never be compared or drawn as one curve. ``None`` means the
+    metric is turned off.
+    """
+
+    step: int
+    extractor: str
+    samples: int            # generated samples (and as many real ones)
+    fd: float               # Frechet distance (FID with inception-v3-fid)
+    kid: float | None       # kernel inception distance (mean over subsets)
+    kid_std: float | None
+    precision: float | None
+    recall: float | None
+    seconds: float          # wall time of the evaluation, on its own thread
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"step": self.step, "kind": "quality",
+                **{k: getattr(self, k) for k in self.__dataclass_fields__ if k != "step"}}
+
+
+@dataclass(frozen=True)
+class HealthAlarm:
+    """Training went wrong in a way the numbers show (see :mod:`ganstudio.engine.health`)."""
+
+    step: int
+    kind: str          # nan, exploding_gradients, d_overpowering, mode_collapse
+    title: str
+    message: str       # one plain sentence with the numbers that triggered it
+    value: float
+    threshold: float
+    paused: bool       # whether training was paused because of it
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"step": self.step, "kind": "alarm", "alarm": self.kind, "title": self.title,
+                "message": self.message, "value": self.value, "threshold": self.threshold,
+                "paused": self.paused}
 
 
 @dataclass(frozen=True)
@@ -113,8 +160,9 @@ class TrainingResumed:
 class TrainingFinished:
     step: int
     reason: str              # "completed" or "stopped"
-    checkpoint: Path | None
+    checkpoint: Path | None  # the newest good checkpoint (never one with NaN/Inf weights)
     elapsed: float
+    note: str = ""           # e.g. why the final checkpoint was not written
 
 
 @dataclass(frozen=True)
@@ -126,7 +174,8 @@ class TrainingFailed:
 
 
 Event = (TrainingStarted | StepMetrics | SamplesReady | PointsReady | GeneratorSnapshot
-         | CheckpointSaved | TrainingPaused | TrainingResumed | TrainingFinished | TrainingFailed)
+         | CheckpointSaved | QualityMetrics | HealthAlarm | TrainingPaused | TrainingResumed
+         | TrainingFinished | TrainingFailed)
 
 _FINAL = (TrainingFinished, TrainingFailed)
 
@@ -158,7 +207,8 @@ class ThreadedObserver:
 
     ``on_event`` never blocks. If the observer falls behind by more than ``max_backlog`` events,
     the oldest metric and sample events are dropped (they are on disk anyway) while lifecycle
-    events (started, checkpoint, finished, failed) are always delivered in order.
+    events (started, checkpoint, quality metrics, health alarms, finished, failed) are always
+    delivered in order.
     """
 
     _DROPPABLE = (StepMetrics, SamplesReady, PointsReady, GeneratorSnapshot)

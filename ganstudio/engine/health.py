@@ -26,6 +26,8 @@ from statistics import median
 import numpy as np
 import torch
 
+from ganstudio.engine.events import HealthAlarm  # noqa: F401  (the event, defined with the others)
+
 NAN, EXPLODING, OVERPOWERING, COLLAPSE = ("nan", "exploding_gradients", "d_overpowering",
                                           "mode_collapse")
 ALARM_TITLES = {
@@ -34,17 +36,6 @@ ALARM_TITLES = {
     OVERPOWERING: "Discriminator overpowering the generator",
     COLLAPSE: "Mode collapse",
 }
-
-
-@dataclass(frozen=True)
-class HealthAlarm:
-    step: int
-    kind: str          # nan, exploding_gradients, d_overpowering, mode_collapse
-    title: str
-    message: str       # one plain sentence with the numbers that triggered it
-    value: float
-    threshold: float
-    paused: bool       # whether training was paused because of it
 
 
 @dataclass(frozen=True)
@@ -58,6 +49,15 @@ class HealthThresholds:
     collapse_ratio: float = 0.25        # fake diversity / real diversity below this...
     collapse_armed_ratio: float = 0.5   # ...after it has once been at least this
     collapse_samples: int = 2           # consecutive sample steps needed
+
+
+def thresholds_from_config(health) -> HealthThresholds:
+    """The thresholds a run's ``[health]`` section asks for (a HealthConfig)."""
+    return HealthThresholds(
+        grad_norm_factor=health.grad_norm_factor, grad_norm_floor=health.grad_norm_floor,
+        d_real_high=health.d_real_high, d_fake_low=health.d_fake_low,
+        overpower_reports=health.overpower_reports, collapse_ratio=health.collapse_ratio,
+        collapse_armed_ratio=min(1.0, 2 * health.collapse_ratio))
 
 
 def sample_diversity(images: np.ndarray, max_items: int = 64, size: int = 16) -> float:
@@ -99,9 +99,9 @@ class HealthMonitor:
         found = []
         bad = [name for name, v in (("D loss", d_loss), ("G loss", g_loss)) if not math.isfinite(v)]
         if not weights_finite:
-            bad.append("model weights")
+            bad.append("the model weights")
         found.append(self._edge(NAN, bool(bad), lambda: (
-            f"{' and '.join(bad)} became NaN/Inf at step {step}. Training cannot recover from "
+            f"{_join(bad)} became NaN/Inf at step {step}. Training cannot recover from "
             "this; the last good checkpoint is kept. Lower the learning rates or rewind.",
             float("nan"), 0.0)))
         found.append(self._check_gradients(step, grad_norm_d, grad_norm_g))
@@ -159,6 +159,11 @@ class HealthMonitor:
         self._active.add(kind)
         message, value, threshold = describe()
         return kind, message, value, threshold
+
+
+def _join(words: list[str]) -> str:
+    """"a", "a and b", "a, b and c"."""
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def weights_are_finite(*modules: torch.nn.Module) -> bool:

@@ -5,7 +5,17 @@ architecture and objective, and repeats *steps* — ``d_steps`` discriminator up
 ``g_steps`` generator updates (the tutorial's "one D update then k G updates"). Between steps it
 obeys a :class:`~ganstudio.engine.control.TrainingControl`; every ``log_every`` steps it reports
 averaged metrics, every ``sample_every`` steps a grid from a fixed noise batch, and every
-``checkpoint_every`` steps it saves a checkpoint. Stop always ends with a checkpoint.
+``checkpoint_every`` steps it saves a checkpoint. Stop always ends with a checkpoint — unless
+the weights or losses have become NaN/Inf: such a state is never written, so the last good
+checkpoint survives.
+
+It also watches itself: a :class:`~ganstudio.engine.health.HealthMonitor` checks each report
+and sample grid (NaN, exploding gradients, D overpowering G, mode collapse) and can pause
+training (``[health]``); every ``metrics.every`` steps a detached copy of G goes to a
+:class:`~ganstudio.engine.quality.QualityEvaluator` on its own thread (FD, KID,
+precision/recall); every ``train.snapshot_every`` steps a full checkpoint goes into the
+``snapshots/`` ring to rewind or fork from. ``Trainer(config, run_dir=NEW, fork_from=PATH)``
+starts a fork: the state of a parent's snapshot, continued in a new folder.
 
 Per-step values are accumulated on the device and read back only at report steps, so a GPU
 never waits on the host inside a step. On CUDA the whole step is captured as one CUDA graph when
@@ -15,9 +25,14 @@ computation, so a CPU run in fp32 gives the same update as the plain reference s
 Run directory layout::
 
     config.toml        the whole config (re-runnable with ganstudio-train config.toml)
-    metrics.jsonl      one JSON object per report
+    metrics.jsonl      one JSON object per report; quality lines ("kind": "quality") and
+                       alarm lines ("kind": "alarm") too (read_metrics keeps only reports)
     samples/           step-000001000.png grids (and .npz point snapshots for 2-D data)
     checkpoints/       step-000001000.pt (the newest few)
+    snapshots/         step-000000250.pt, the rewind ring (the newest snapshot_keep)
+    quality/           the real subset's features, computed once per run
+    status.json        running / completed / stopped / failed, and the step
+    lineage.json       for a fork: parent run, fork step, restore point, what changed
     generator.safetensors   generator-only export (EMA weights when enabled)
 """
 
@@ -27,6 +42,9 @@ import copy
 import json
 import logging
 import math
+import os
+import shutil
+import threading
 import time
 import traceback
 from contextlib import contextmanager, nullcontext
@@ -73,9 +91,11 @@ from ganstudio.engine.events import (
     CheckpointSaved,
     Event,
     GeneratorSnapshot,
+    HealthAlarm,
     NullObserver,
     Observer,
     PointsReady,
+    QualityMetrics,
     SamplesReady,
     StepMetrics,
     ThreadedObserver,
@@ -86,6 +106,26 @@ from ganstudio.engine.events import (
     TrainingStarted,
 )
 from ganstudio.engine.files import atomic_write_text
+from ganstudio.engine.health import (
+    ALARM_TITLES,
+    EXPLODING,
+    NAN,
+    HealthMonitor,
+    sample_diversity,
+    thresholds_from_config,
+    weights_are_finite,
+)
+from ganstudio.engine.quality import CACHE_FOLDER, QualityEvaluator, check_metrics_config
+from ganstudio.engine.runs import (
+    SNAPSHOT_FOLDER,
+    Lineage,
+    changed_settings,
+    check_fork_config,
+    fork_header,
+    inherit_history,
+    write_lineage,
+    write_status,
+)
 from ganstudio.engine.sampling import GeneratorSource
 from ganstudio.errors import CheckpointError, ConfigError, GanStudioError
 from ganstudio.export.grid import make_grid
@@ -166,8 +206,14 @@ class Trainer:
     def __init__(self, config: RunConfig, *, run_dir: Path | str | None = None,
                  observer: Observer | None = None, control: TrainingControl | None = None,
                  resume: bool = False, dataset: ImageDataset | PointDataset | None = None,
-                 threaded_observer: bool = True, generator_snapshots: bool = False):
+                 threaded_observer: bool = True, generator_snapshots: bool = False,
+                 fork_from: Path | str | None = None):
+        """``fork_from``: a snapshot or checkpoint of another run to continue in ``run_dir``
+        (a fork; see :mod:`ganstudio.engine.runs`), instead of starting from scratch."""
         config.validate()
+        if resume and fork_from is not None:
+            raise ValueError("a run is either resumed in its own folder or forked into a new "
+                             "one, not both")
         self.config = config
         self.control = control or TrainingControl()
         self.rank, self.world_size = distributed_rank()
@@ -177,13 +223,24 @@ class Trainer:
         self.observer: Observer = self._threaded or inner
         self.run_dir = Path(run_dir) if run_dir else default_run_dir(config)
         self.resume = resume
+        self.fork_from = Path(fork_from) if fork_from is not None else None
+        self.lineage: Lineage | None = None
         self.dataset = dataset
         self.generator_snapshots = generator_snapshots
         self.step = 0
         self.elapsed = 0.0
         self._last_checkpoint: Path | None = None
         self._metrics_file = None
+        self._metrics_lock = threading.Lock()  # the quality thread writes lines too
         self._set_up = False
+        self.health: HealthMonitor | None = None
+        self.quality: QualityEvaluator | None = None
+        self.alarms: list[HealthAlarm] = []
+        self._looping = False
+        self._losses_finite = True   # at the last report: NaN/Inf losses block checkpoints
+        # The real subset and latents of quality metrics: chosen by the run's first seed and
+        # kept through resumes and forks, so a fork with a new seed stays comparable.
+        self.quality_seed = config.train.seed
         # Fast-path decisions in words (TrainingStarted.speed_notes); a CUDA graph that falls
         # back to eager steps later adds its reason here.
         self.speed_notes: list[str] = []
@@ -204,15 +261,27 @@ class Trainer:
 
         The final event is returned and also sent to the observer.
         """
+        final: TrainingFinished | TrainingFailed | None = None
         try:
             self._setup()
             final = self._loop()
         except Exception as exc:  # everything reaches the user as one clear event
             final = self._failure(exc)
         finally:
-            if self._metrics_file is not None:
-                self._metrics_file.close()
-                self._metrics_file = None
+            if self.quality is not None:
+                # A completed run waits for its last evaluation; a stopped or failed one
+                # cancels it (closing the window must take seconds, not minutes).
+                completed = isinstance(final, TrainingFinished) and final.reason == "completed"
+                self.quality.close(wait=completed)
+            with self._metrics_lock:
+                if self._metrics_file is not None:
+                    self._metrics_file.close()
+                    self._metrics_file = None
+        if self.is_main and self._set_up:
+            if isinstance(final, TrainingFinished):
+                write_status(self.run_dir, final.reason, final.step, final.note, final.checkpoint)
+            else:
+                write_status(self.run_dir, "failed", final.step, final.message, final.checkpoint)
         self._emit(final)
         if self._threaded is not None:
             self._threaded.close()
@@ -298,9 +367,25 @@ class Trainer:
         self._grad_norms = torch.zeros(2, device=self.device)
         if self.resume:
             self._restore()
+        elif self.fork_from is not None:
+            self._restore(self.fork_from, fork=True)
+        if cfg.health.enabled:
+            # Real data's diversity, once: mode collapse is judged relative to it.
+            real = self.dataset.preview(64, seed=cfg.train.seed)
+            self.health = HealthMonitor(thresholds_from_config(cfg.health),
+                                        output_kind=self.output_kind,
+                                        real_diversity=sample_diversity(real))
+        if cfg.metrics.enabled:
+            check_metrics_config(cfg.metrics, info.kind)
         self.speed_notes = self._describe_fast_path(threads_note, layout_note, graph_off)
         if self.is_main:
             self._prepare_run_dir()
+            if cfg.metrics.enabled:
+                self.quality = QualityEvaluator(
+                    cfg.metrics, self.dataset, nz=cfg.model.nz, num_classes=self.num_classes,
+                    latent_distribution=cfg.model.latent_distribution, seed=self.quality_seed,
+                    device=self.device, cache_dir=self.run_dir / CACHE_FOLDER,
+                    on_result=self._on_quality)
         self._set_up = True
 
     def _adam_options(self) -> dict[str, Any]:
@@ -310,9 +395,12 @@ class Trainer:
         """Implementation flags and learning rates as this run needs them (also after loading
         an optimiser state saved by a run on another device)."""
         options = self._adam_options()
-        for opt, lr in ((self.opt_G, self.config.optim.lr_g), (self.opt_D, self.config.optim.lr_d)):
+        optim = self.config.optim
+        for opt, lr, betas in ((self.opt_G, optim.lr_g, (optim.beta1_g, optim.beta2_g)),
+                               (self.opt_D, optim.lr_d, (optim.beta1_d, optim.beta2_d))):
             for group in opt.param_groups:
                 group.update(options)
+                group["betas"] = betas  # a fork may change them; a loaded state holds the old
                 group["capturable"] = False  # set only while a CUDA graph is captured
                 if self._step_graph is not None:
                     # A device tensor, so a captured step reads live learning-rate changes.
@@ -405,21 +493,49 @@ class Trainer:
         run = self.run_dir
         (run / "samples").mkdir(parents=True, exist_ok=True)
         (run / "checkpoints").mkdir(parents=True, exist_ok=True)
-        self.config.save(run / "config.toml", header=CONFIG_HEADER)
+        header = CONFIG_HEADER
+        if self.lineage is None and self.resume:
+            from ganstudio.engine.runs import read_lineage
+
+            self.lineage = read_lineage(run)  # a resumed fork keeps its note
+        if self.lineage is not None:
+            header += fork_header(self.lineage) + "\n"
+        self.config.save(run / "config.toml", header=header)
         metrics = run / "metrics.jsonl"
         if self.resume and metrics.exists():
             _truncate_metrics(metrics, self.step)
+        elif self.fork_from is not None:
+            write_lineage(run, self.lineage)
+            # The parent's history up to the fork step, so the fork's curves and gallery are
+            # continuous on their own (lines marked "inherited").
+            inherit_history(self.lineage.parent, run, self.step)
         elif metrics.exists():
             metrics.unlink()
         self._metrics_file = open(metrics, "a", encoding="utf-8")
+        write_status(run, "running", self.step)
+
+    def _write_metrics_line(self, values: dict[str, Any]) -> None:
+        with self._metrics_lock:
+            if self._metrics_file is not None:
+                self._metrics_file.write(json.dumps(_finite(values)) + "\n")
+                self._metrics_file.flush()
 
     # ----- checkpoints --------------------------------------------------------------------------
-    def _restore(self) -> None:
-        path = latest_checkpoint(self.run_dir / "checkpoints")
+    def _restore(self, path: Path | None = None, fork: bool = False) -> None:
+        """Load a checkpoint's whole state: this run's newest (resume) or ``path`` (a fork)."""
+        if path is None:
+            path = latest_checkpoint(self.run_dir / "checkpoints")
         if path is None:
             raise CheckpointError(f"{self.run_dir}: nothing to resume, no readable checkpoint "
                                   "in its checkpoints/ folder")
         state = load_checkpoint(path, map_location=self.device)
+        if fork:
+            parent_config = RunConfig.from_dict(state["config"], source=str(path))
+            check_fork_config(parent_config, self.config, int(state["step"]))
+            parent_dir = path.parent.parent
+            self.lineage = Lineage(parent_dir, int(state["step"]), path,
+                                   changed_settings(parent_config, self.config),
+                                   datetime.now().isoformat(timespec="seconds"))
         if GeneratorSpec.from_dict(state["generator_spec"]) != self.spec:
             raise CheckpointError(f"{path}: the checkpoint's generator "
                                   f"({state['generator_spec']}) does not match this config "
@@ -457,6 +573,15 @@ class Trainer:
         self.acc.count = int(state["accumulator"]["count"])
         self.step = int(state["step"])
         self.elapsed = float(state.get("elapsed", 0.0))
+        self.quality_seed = int(state.get("quality_seed", state["config"]["train"]["seed"]))
+        if fork:
+            if self.lineage.changes.get("train.seed"):
+                # A new seed: new noise and batches from here on (the same seed continues
+                # exactly as the parent did). The fixed sample noise stays, for comparison.
+                torch.manual_seed(self.config.train.seed + self.rank)
+                self.sampler.generator.manual_seed(self.config.train.seed + self.rank)
+            log.info("forked %s at step %d into %s", path, self.step, self.run_dir)
+            return
         self._last_checkpoint = path
         log.info("resumed %s at step %d", self.run_dir, self.step)
 
@@ -483,11 +608,29 @@ class Trainer:
             "fixed_noise": self.fixed_noise,
             "fixed_labels": self.fixed_labels,
             "accumulator": {"sums": self.acc.sums, "count": self.acc.count},
+            "quality_seed": self.quality_seed,
             "export_metadata": self._export_metadata(),
         }
 
+    def state_is_finite(self) -> bool:
+        """Whether weights, optimiser state and the last reported losses are all finite.
+
+        A state that is not is never written: it cannot train on, and writing it would push
+        the last good checkpoint out of the ring.
+        """
+        if not self._losses_finite or not bool(torch.isfinite(self.acc.sums).all()):
+            return False
+        modules = [self.G, self.D] + ([self.ema.model] if self.ema is not None else [])
+        if not weights_are_finite(*modules):
+            return False
+        flags = [torch.isfinite(t).all() for opt in (self.opt_G, self.opt_D)
+                 for group in opt.state.values() for t in group.values()
+                 if isinstance(t, torch.Tensor) and t.is_floating_point()]
+        return bool(torch.stack(flags).all()) if flags else True
+
     def save_checkpoint(self) -> Path | None:
-        if not self.is_main:
+        """Write ``checkpoints/step-N.pt`` (None when refused: NaN/Inf, or not rank 0)."""
+        if not self.is_main or not self._finite_or_refuse("checkpoint"):
             return None
         folder = self.run_dir / "checkpoints"
         path = save_checkpoint(folder / checkpoint_name(self.step), self._checkpoint_state())
@@ -495,6 +638,33 @@ class Trainer:
         self._last_checkpoint = path
         self._emit(CheckpointSaved(self.step, path))
         return path
+
+    def save_snapshot(self) -> Path | None:
+        """Put the current state into the ``snapshots/`` ring (the same format as a
+        checkpoint, so any snapshot can be resumed or forked from)."""
+        if not self.is_main:
+            return None
+        folder = self.run_dir / SNAPSHOT_FOLDER
+        target = folder / checkpoint_name(self.step)
+        same = self._last_checkpoint
+        if same is not None and same.name == target.name and same.is_file():
+            _link_atomically(same, target)  # this step's checkpoint is this snapshot
+        elif self._finite_or_refuse("snapshot"):
+            save_checkpoint(target, self._checkpoint_state())
+        else:
+            return None
+        prune_checkpoints(folder, self.config.train.snapshot_keep)
+        self._emit(CheckpointSaved(self.step, target, "snapshot"))
+        return target
+
+    def _finite_or_refuse(self, what: str) -> bool:
+        if self.state_is_finite():
+            return True
+        kept = (f"the last good checkpoint {self._last_checkpoint} is kept"
+                if self._last_checkpoint else "no earlier checkpoint exists")
+        log.warning("not writing the %s at step %d: the weights or losses are NaN/Inf (%s)",
+                    what, self.step, kept)
+        return False
 
     def _export_metadata(self) -> dict[str, Any]:
         info = self.dataset.info
@@ -505,6 +675,10 @@ class Trainer:
 
     def export_generator(self, path: Path | None = None) -> Path | None:
         if not self.is_main:
+            return None
+        if not weights_are_finite(self.sampling_generator):
+            log.warning("not exporting the generator at step %d: its weights are NaN/Inf",
+                        self.step)
             return None
         return export_generator(path or self.run_dir / "generator.safetensors",
                                 self.sampling_generator, self.spec, self._export_metadata())
@@ -518,11 +692,15 @@ class Trainer:
             run_dir=self.run_dir, device=str(self.device), device_name=describe_device(self.device),
             start_step=self.step, total_steps=total, dataset=info.name, dataset_size=info.size,
             data_kind=info.kind, architecture=self.architecture, output_kind=self.output_kind,
-            speed_notes=tuple(self._speed_notes())))
+            speed_notes=tuple(self._speed_notes()), dataset_message=info.skipped_message,
+            parent=self.lineage.parent if self.lineage is not None else None,
+            fork_step=self.lineage.fork_step if self.lineage is not None else None))
         if self.step == 0:
             self._report_samples()
         window_start, window_steps = time.perf_counter(), 0
         reason = "completed"
+        snapshot_every = cfg.train.snapshot_every
+        self._looping = True
         while self.step < total:
             was_paused_at = time.perf_counter()
             if not self.control.wait_until_runnable(
@@ -549,7 +727,12 @@ class Trainer:
                 self._report_samples()
             if self.step % cfg.train.checkpoint_every == 0:
                 self.save_checkpoint()
+            if snapshot_every and self.step % snapshot_every == 0:
+                self.save_snapshot()
+            if self.quality is not None and self.step % cfg.metrics.every == 0:
+                self._submit_quality()
             self.elapsed += time.perf_counter() - step_start
+        self._looping = False
         if self.acc.count:
             # The run ends between reports: report the partial window, but keep its sums so a
             # resumed run's next report covers the same steps as an uninterrupted run's.
@@ -558,11 +741,17 @@ class Trainer:
             self._report_metrics(rate, keep_window=True)
         if self.step % cfg.train.sample_every != 0:
             self._report_samples()
-        checkpoint = self._last_checkpoint
+        checkpoint, note = self._last_checkpoint, ""
         if checkpoint is None or not checkpoint.name.endswith(checkpoint_name(self.step)):
             checkpoint = self.save_checkpoint()
+            if checkpoint is None:
+                checkpoint = self._last_checkpoint
+                note = (f"The weights or losses are NaN/Inf at step {self.step:,}, so no "
+                        "checkpoint was written there; "
+                        + (f"the last good checkpoint is {checkpoint}." if checkpoint else
+                           "there is no earlier checkpoint."))
         self.export_generator()
-        return TrainingFinished(self.step, reason, checkpoint, self.elapsed)
+        return TrainingFinished(self.step, reason, checkpoint, self.elapsed, note)
 
     def _speed_notes(self) -> list[str]:
         return list(self.speed_notes)
@@ -774,10 +963,59 @@ class Trainer:
             images_per_sec=images_per_sec, elapsed=self.elapsed,
             lr_g=self._lr(self.opt_G), lr_d=self._lr(self.opt_D),
             d_steps=self.d_steps, g_steps=self.g_steps)
-        if self._metrics_file is not None:
-            self._metrics_file.write(json.dumps(_finite(event.to_dict())) + "\n")
-            self._metrics_file.flush()
+        self._write_metrics_line(event.to_dict())
         self._emit(event)
+        self._losses_finite = math.isfinite(d_loss) and math.isfinite(g_loss)
+        if self.health is not None:
+            found = self.health.check_report(
+                self.step, d_loss=d_loss, g_loss=g_loss, d_real=d_real, d_fake=d_fake,
+                grad_norm_d=grad_d, grad_norm_g=grad_g,
+                weights_finite=weights_are_finite(self.G, self.D))
+            if any(kind == NAN for kind, *_ in found):
+                # NaN gradients are the NaN, not a second "explosion" alarm.
+                found = [f for f in found if not (f[0] == EXPLODING and not math.isfinite(f[2]))]
+            for kind, message, value, threshold in found:
+                self._raise_alarm(kind, message, value, threshold)
+
+    def _raise_alarm(self, kind: str, message: str, value: float, threshold: float) -> None:
+        """Tell everyone (event, metrics.jsonl, log) and pause when the config says so."""
+        pause = self.config.health.auto_pause and self._looping
+        alarm = HealthAlarm(self.step, kind, ALARM_TITLES[kind], message[:1].upper()
+                            + message[1:], value, threshold, pause)
+        self.alarms.append(alarm)
+        self._write_metrics_line(alarm.to_dict())
+        log.warning("%s at step %d: %s%s", alarm.title, alarm.step, alarm.message,
+                    " Training is paused." if pause else "", extra={"reported_as_event": True})
+        self._emit(alarm)
+        if pause:
+            self.control.pause()
+
+    def _check_collapse(self, samples: np.ndarray) -> None:
+        if self.health is None:
+            return
+        found = self.health.check_samples(self.step, samples)
+        if found is not None:
+            self._raise_alarm(*found)
+
+    def _submit_quality(self) -> None:
+        if not self._losses_finite:
+            return  # a NaN generator has no quality to measure
+        label = f"training run, step {self.step}" + (" (EMA)" if self.ema is not None else "")
+        self.quality.submit(self.step, GeneratorSource.from_module(
+            self.sampling_generator, self.spec, step=self.step, label=label))
+
+    def _on_quality(self, result: QualityMetrics) -> None:
+        """Called on the quality thread with each evaluation."""
+        self._write_metrics_line(result.to_dict())
+        parts = [f"FD {result.fd:.4g}"]
+        if result.kid is not None:
+            parts.append(f"KID {result.kid:.4g}")
+        if result.precision is not None:
+            parts.append(f"precision {result.precision:.3f} recall {result.recall:.3f}")
+        log.info("quality at step %d (%s, %d samples, %.1f s): %s", result.step,
+                 result.extractor, result.samples, result.seconds, ", ".join(parts),
+                 extra={"reported_as_event": True})
+        self._emit(result)
 
     def _report_samples(self) -> None:
         if not self.is_main:
@@ -791,6 +1029,7 @@ class Trainer:
             self._report_points()
             return
         images = self.sample_images(self.fixed_noise, self.fixed_labels)
+        self._check_collapse(images)
         grid = make_grid(images, columns=self.config.train.sample_grid)
         path = self.run_dir / "samples" / f"step-{self.step:09d}.png"
         save_png(path, grid, {"run": str(self.run_dir), "step": self.step,
@@ -805,6 +1044,7 @@ class Trainer:
         real = dataset.sample(POINT_SAMPLES, seed=self.config.train.seed)
         with eval_mode(self.sampling_generator) as g:
             fake = g(self.fixed_noise, self.fixed_labels).float().cpu().numpy()
+        self._check_collapse(fake)
         xmin, xmax, ymin, ymax = dataset.bounds
         xs = torch.linspace(xmin, xmax, HEATMAP_RESOLUTION)
         ys = torch.linspace(ymin, ymax, HEATMAP_RESOLUTION)
@@ -859,6 +1099,19 @@ def _finite(values: dict[str, Any]) -> dict[str, Any]:
             for k, v in values.items()}
 
 
+def _link_atomically(source: Path, target: Path) -> None:
+    """``target`` becomes a hard link to ``source`` (a copy where links are impossible),
+    published with one rename like every other file of a run."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.link")
+    temporary.unlink(missing_ok=True)
+    try:
+        os.link(source, temporary)
+    except OSError:
+        shutil.copy2(source, temporary)
+    os.replace(temporary, target)
+
+
 def _truncate_metrics(path: Path, step: int) -> None:
     """Drop report lines written after ``step`` (a crash after the last checkpoint)."""
     kept = []
@@ -871,15 +1124,34 @@ def _truncate_metrics(path: Path, step: int) -> None:
     atomic_write_text(path, "".join(k + "\n" for k in kept))
 
 
-def read_metrics(run_dir: Path) -> list[dict[str, Any]]:
-    """Every report in a run's metrics.jsonl (torn lines skipped)."""
+REPORT_KIND = "report"   # loss reports carry no "kind" key (the original format)
+
+
+def read_metric_lines(run_dir: Path) -> list[dict[str, Any]]:
+    """Every line of a run's metrics.jsonl: reports, quality and alarm lines (torn lines
+    skipped). Tell them apart by ``line.get("kind", "report")``."""
     path = Path(run_dir) / "metrics.jsonl"
     if not path.exists():
         return []
     rows = []
     for line in path.read_text(encoding="utf-8").splitlines():
         try:
-            rows.append(json.loads(line))
+            row = json.loads(line)
         except json.JSONDecodeError:
             continue
+        if isinstance(row, dict):
+            rows.append(row)
     return rows
+
+
+def split_metric_lines(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """``{"report": [...], "quality": [...], "alarm": [...]}`` (unknown kinds kept apart)."""
+    kinds: dict[str, list[dict[str, Any]]] = {REPORT_KIND: [], "quality": [], "alarm": []}
+    for row in rows:
+        kinds.setdefault(str(row.get("kind", REPORT_KIND)), []).append(row)
+    return kinds
+
+
+def read_metrics(run_dir: Path) -> list[dict[str, Any]]:
+    """Every loss report in a run's metrics.jsonl (quality and alarm lines left out)."""
+    return split_metric_lines(read_metric_lines(run_dir))[REPORT_KIND]

@@ -123,3 +123,46 @@ def test_a_toy_dataset_brings_its_recommended_settings_unless_chosen(tmp_path):
                  "--no-progress", "--device", "cpu"]) == 0
     saved = RunConfig.from_toml(out2 / "config.toml")
     assert saved.train.batch_size == 64 and saved.optim.lr_d == 1e-3
+
+
+def test_a_run_killed_at_any_moment_keeps_a_loadable_checkpoint_and_resumes(tmp_path):
+    """SIGKILL while checkpoints are written every step: the newest readable one survives."""
+    out = tmp_path / "run"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ganstudio.cli.train", "--dataset", "shapes", "--steps", "100000",
+         "--log-every", "1", "--checkpoint-every", "1", "--out", str(out), *TINY],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    reports = 0
+    for line in proc.stdout:
+        reports += line.startswith("step ")
+        if reports == 5:  # several checkpoints written, more being written right now
+            break
+    proc.kill()
+    proc.wait(timeout=60)
+    newest = latest_checkpoint(out / "checkpoints")
+    assert newest is not None
+    step = load_checkpoint(newest)["step"]
+    assert step >= 3
+    assert main(["--resume", str(out), "--steps", str(step + 2), "--no-progress"]) == 0
+    assert load_checkpoint(latest_checkpoint(out / "checkpoints"))["step"] == step + 2
+
+
+def test_trains_on_a_folder_of_images_and_says_what_was_skipped(tmp_path, capsys):
+    import numpy as np
+    from PIL import Image
+
+    folder = tmp_path / "photos"
+    (folder / "nested").mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for i in range(12):
+        pixels = rng.integers(0, 255, (40 + i, 48, 3), dtype=np.uint8)
+        Image.fromarray(pixels).save(folder / ("nested" if i % 2 else ".") / f"img{i}.png")
+    (folder / "empty.jpg").write_bytes(b"")
+    (folder / "notes.txt").write_text("not an image")
+    out = tmp_path / "run"
+    assert main(["--dataset", str(folder), "--steps", "2", "--out", str(out), *TINY]) == 0
+    printed = capsys.readouterr().out
+    assert "12 items" in printed
+    assert "Skipped 2 of 14 files" in printed and "empty.jpg" in printed
+    assert (out / "generator.safetensors").is_file()
