@@ -113,7 +113,9 @@ def test_batchnorm_folding_is_exact_algebra():
 @pytest.mark.parametrize("cin,cout,size,kernel,stride,padding,bias", [
     (16, 8, 1, 4, 1, 0, False),    # DCGAN's first layer: 1x1 -> 4x4
     (16, 8, 4, 4, 2, 1, True),     # a doubling layer on a small input (GEMM path)
-    (8, 3, 9, 4, 2, 1, False),     # 81 pixels: the library kernel path
+    (8, 3, 9, 4, 2, 1, False),     # 81 pixels, 3 output channels: the GEMM path
+    (8, 20, 9, 4, 2, 1, True),     # 81 pixels, 20 output channels: the library kernel path
+    (64, 3, 32, 4, 2, 1, False),   # DCGAN-64's RGB output layer (GEMM path)
     (5, 4, 3, 3, 2, 0, True),      # odd kernel, no padding
 ])
 def test_gemm_transposed_convolution_matches_pytorch(cin, cout, size, kernel, stride, padding,
