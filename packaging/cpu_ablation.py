@@ -87,8 +87,8 @@ def _trainer_variant(name: str, options: bench.BenchOptions, dataset, work: Path
     if change == "d weight grads":
         # As the canonical step: D stays trainable in the G update, its gradients discarded.
         trainer.D.requires_grad_ = lambda requires_grad=True: trainer.D
-    elif change == "paired d":
-        trainer.pair_discriminator = True
+    elif change == "two d passes":
+        trainer.pair_discriminator = False
     return variant
 
 
@@ -110,7 +110,7 @@ def ablation(threads: int, steps: int, windows: int) -> None:
                 ("NCHW (channels_last off)", ("train.channels_last=off",), None),
                 ("D weight grads in G update", (), "d weight grads"),
                 ("for-loop Adam", (), "for-loop adam"),
-                ("+ paired real/fake D pass", (), "paired d"),
+                ("real and fake through D apart", (), "two d passes"),
                 *([] if threads else [("train.threads=1", ("train.threads=1",), None)]),
             ]]
         for variant in variants:
