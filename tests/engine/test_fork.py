@@ -89,7 +89,13 @@ def test_a_fork_without_changes_continues_exactly_like_its_parent(parent, tmp_pa
     assert [r["step"] for r in rows] == list(range(1, 13))
     assert all(r.get("inherited") for r in rows if r["step"] <= 7)
     assert not any(r.get("inherited") for r in rows if r["step"] > 7)
-    assert [r["step"] for r in read_metric_lines(child) if r.get("kind") == "quality"] == [6, 12]
+    # The parent's quality lines up to step 7 (its step-6 evaluation, unless a busy thread
+    # replaced it), then the fork's own at step 12.
+    inherited = [r["step"] for r in read_metric_lines(run)
+                 if r.get("kind") == "quality" and r["step"] <= 7]
+    assert inherited in ([6], [])
+    assert [r["step"] for r in read_metric_lines(child)
+            if r.get("kind") == "quality"] == [*inherited, 12]
     assert sorted(p.name for p in (child / "samples").glob("*.png")) == [
         f"step-{s:09d}.png" for s in (0, 3, 6, 9, 12)]
     assert read_status(child)["state"] == "completed"

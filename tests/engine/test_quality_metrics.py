@@ -59,7 +59,8 @@ def test_training_metrics_equal_a_direct_computation_on_the_same_samples(tmp_pat
     trainer = Trainer(make_tiny_config(**METRICS), run_dir=run, observer=observer)
     trainer.run()
     results = observer.of_type(QualityMetrics)
-    assert [r.step for r in results] == [3, 6]
+    steps = [r.step for r in results]
+    assert steps in ([3, 6], [6])   # step 3's may be replaced by 6's on a slow, busy machine
     last = results[-1]
     assert last.extractor == "random-conv-v1" and last.samples == 40 and last.seconds > 0
     fd, kid, pr = _direct(trainer, run, 40, 5, get_extractor("random-conv-v1"))
@@ -70,7 +71,7 @@ def test_training_metrics_equal_a_direct_computation_on_the_same_samples(tmp_pat
 
     # metrics.jsonl: quality lines of their own kind, which loss readers never see.
     lines = split_metric_lines(read_metric_lines(run))
-    assert [q["step"] for q in lines["quality"]] == [3, 6]
+    assert [q["step"] for q in lines["quality"]] == steps
     assert lines["quality"][-1]["extractor"] == "random-conv-v1"
     assert lines["quality"][-1]["fd"] == pytest.approx(last.fd)
     assert [r["step"] for r in read_metrics(run)] == [2, 4, 6]
@@ -115,12 +116,16 @@ def test_real_features_are_computed_once_per_run_and_reused_on_resume(tmp_path):
     Trainer(make_tiny_config(**METRICS), run_dir=run).run()
     (cache,) = (run / "quality").glob("real-random-conv-v1-n40.npz")
     stamp = cache.stat().st_mtime_ns
+    # Step 3's evaluation may be replaced by step 6's when the thread is still busy (a slow
+    # machine): whatever the first run wrote stays, and the resumed run adds step 9.
+    first = [q["step"] for q in split_metric_lines(read_metric_lines(run))["quality"]]
+    assert first in ([3, 6], [6])
     observer = CollectingObserver()
     Trainer(make_tiny_config(**{**METRICS, "train.steps": 9}), run_dir=run, observer=observer,
             resume=True).run()
     assert [r.step for r in observer.of_type(QualityMetrics)] == [9]
     assert cache.stat().st_mtime_ns == stamp
-    assert [q["step"] for q in split_metric_lines(read_metric_lines(run))["quality"]] == [3, 6, 9]
+    assert [q["step"] for q in split_metric_lines(read_metric_lines(run))["quality"]] == [*first, 9]
 
 
 def test_inception_without_its_weights_file_is_a_clear_error_naming_the_setting(tmp_path):
