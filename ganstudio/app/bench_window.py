@@ -95,6 +95,9 @@ def measure_stalls_and_speed(seconds: float, rounds: int, scratch: Path) -> dict
     from ganstudio.app.window import MainWindow
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
+    from ganstudio.app import gc_guard
+
+    gc_guard.install(app)   # Qt objects are never collected on a worker thread
     settings = Settings()
     settings.runs_folder = scratch / "runs"
     window = MainWindow(settings)

@@ -126,6 +126,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setApplicationVersion(__version__)
     app.setDesktopFileName("ganstudio")
     app.setWindowIcon(app_icon())
+    from ganstudio.app import gc_guard
+
+    gc_guard.install(app)   # Qt objects must never be collected on a worker thread
 
     settings = keys.Settings()
     if args.theme:

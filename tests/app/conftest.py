@@ -19,6 +19,19 @@ ENGINE_TIMEOUT_MS = 120_000
 RUN_TIMEOUT_MS = 60_000
 
 
+@pytest.fixture(autouse=True)
+def _garbage_collected_on_the_gui_thread(qapp):
+    """As the app does (ganstudio.app.gc_guard): Qt objects of one test must never be collected
+    on a worker thread of the next, where Qt and PySide6 deadlock."""
+    from ganstudio.app import gc_guard
+
+    gc_guard.install(qapp)
+    yield
+    import gc
+
+    gc.collect()
+
+
 def set_field(qtbot, window, path: str, value: Any) -> None:
     """Change a run-panel field the way a person does (typing, picking, ticking)."""
     widget: QWidget = window.run_panel.input_widget(path)

@@ -72,6 +72,9 @@ def main(argv: list[str] | None = None) -> int:
     from ganstudio.engine.sampling import GeneratorSource
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    from ganstudio.app import gc_guard
+
+    gc_guard.install(app)   # Qt objects are never collected on a worker thread
     LatentRenderer.torch_threads = args.threads
     if args.plain:
         GeneratorSource.build_for_inference = GeneratorSource.build  # type: ignore[method-assign]

@@ -1641,6 +1641,9 @@ def main(argv: list[str] | None = None) -> int:
     from ganstudio.app.theme import ThemeManager
 
     app = QApplication.instance() or QApplication(sys.argv[:1] + qt_args)
+    from ganstudio.app import gc_guard
+
+    gc_guard.install(app)   # Qt objects are never collected on a worker thread
     ThemeManager(app, args.theme)
     app.setWindowIcon(app_icon())
     panel = LatentPanel()
