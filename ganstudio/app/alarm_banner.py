@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
-from ganstudio.app.resources import icon
+from ganstudio.app.resources import icon, text_tool_button
 from ganstudio.app.theme import current_theme_is_dark
 
 
@@ -71,16 +71,7 @@ class AlarmBanner(QFrame):
 
     def _button(self, name: str, icon_name: str | None, text: str, tip: str, slot
                 ) -> QToolButton:
-        button = QToolButton()
-        button.setObjectName(name)
-        if icon_name:
-            button.setIcon(icon(icon_name))
-        button.setText(text)
-        button.setAccessibleName(text.rstrip("…"))
-        button.setToolTip(tip)
-        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        button.clicked.connect(slot)
-        return button
+        return text_tool_button(name, icon_name, text, tip, slot)
 
     # ----- content ------------------------------------------------------------------------------
     def show_alarm(self, alarm: Any) -> None:

@@ -22,6 +22,7 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QPoint, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QGuiApplication, QIcon, QIconEngine, QPainter, QPalette, QPixmap
 from PySide6.QtSvg import QSvgRenderer
+from PySide6.QtWidgets import QToolButton
 
 _MARKER = Path("icons") / "ganstudio.svg"
 
@@ -118,3 +119,18 @@ def icon(name: str) -> QIcon:
 
 def app_icon() -> QIcon:
     return icon("ganstudio")
+
+
+def text_tool_button(name: str, icon_name: str | None, text: str, tip: str, slot) -> QToolButton:
+    """A tool button showing its text (beside the icon, if any), named for tests and screen
+    readers (the text without a trailing "…"), with a tooltip, calling ``slot`` on click."""
+    button = QToolButton()
+    button.setObjectName(name)
+    if icon_name:
+        button.setIcon(icon(icon_name))
+    button.setText(text)
+    button.setAccessibleName(text.rstrip("…"))
+    button.setToolTip(tip)
+    button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+    button.clicked.connect(slot)
+    return button

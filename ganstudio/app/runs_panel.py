@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ganstudio.app.resources import icon
+from ganstudio.app.resources import text_tool_button
 
 PATH_ROLE = Qt.ItemDataRole.UserRole + 1
 STATUS_TEXT = {"running": "running", "completed": "finished", "stopped": "stopped",
@@ -96,16 +96,8 @@ class RunsPanel(QWidget):
 
     def _button(self, name: str, icon_name: str | None, text: str, tip: str, slot
                 ) -> QToolButton:
-        button = QToolButton()
-        button.setObjectName(name)
-        if icon_name:
-            button.setIcon(icon(icon_name))
-            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        button.setText(text)
-        button.setAccessibleName(text)
-        button.setToolTip(tip)
+        button = text_tool_button(name, icon_name, text, tip, slot)
         button.setAutoRaise(True)
-        button.clicked.connect(slot)
         return button
 
     # ----- content ------------------------------------------------------------------------------
